@@ -1,0 +1,3 @@
+from filehost_tui.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The upload engine: queue store, metrics, archives, workers. Never imports textual."""

@@ -1,0 +1,57 @@
+"""Plain events the engine reports (DESIGN §5). The TUI wraps them in messages; the runner logs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class UploadStarted:
+    upload_id: int
+    item_id: int
+    host: str
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    upload_id: int
+    item_id: int
+    host: str
+    uploaded: int
+    total: int
+    bytes_per_s: float
+
+
+@dataclass(frozen=True)
+class UploadCompleted:
+    upload_id: int
+    item_id: int
+    host: str
+    url: str
+    file_id: str | None
+
+
+@dataclass(frozen=True)
+class UploadFailed:
+    upload_id: int
+    item_id: int
+    host: str
+    error_kind: str
+    message: str
+    will_retry: bool
+
+
+@dataclass(frozen=True)
+class BandwidthUpdated:
+    """`host` is a host id, or None for the total over all hosts."""
+
+    host: str | None
+    bytes_per_s: float
+
+
+Event = UploadStarted | UploadProgress | UploadCompleted | UploadFailed | BandwidthUpdated
+
+
+class EventSink(Protocol):
+    def __call__(self, event: Event) -> None: ...

@@ -1,0 +1,350 @@
+"""HostClient: the one interpreter of host specs (contract D).
+
+It walks a spec's steps in order: log in if needed (token shared by the host's workers), render each
+request, send it with the calling thread's Transfer, judge the reply (stale token, then ErrorRules via
+classify.py), extract variables, poll or finish early, and build the link. Nothing here is specific
+to one host; everything a host does differently is in its spec.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from filehost_tui.config import HostSettings, env_key
+from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.hosts.classify import classify_response
+from filehost_tui.hosts.file_hash import file_md5
+from filehost_tui.hosts.flow import AuthPlacement, extract_all, holds, prepare, set_cookie
+from filehost_tui.hosts.redaction import scrub
+from filehost_tui.hosts.spec import DEFAULT_BASE, TOKEN_VAR, HostSpec, Step
+from filehost_tui.hosts.spec_checks import step_variables
+from filehost_tui.hosts.template import render
+from filehost_tui.hosts.token_cache import TokenCache
+from filehost_tui.hosts.transfer import Progress, Response, thread_transfer
+from filehost_tui.secret import Secret
+
+API_TIMEOUT = 120.0  # seconds for a small API request; file transfers rely on the stall detector
+POLL_SLICE = 0.25  # how often a poll wait checks for cancellation
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    url: str
+    file_id: str | None
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What the host says about the account; None where the host does not report it.
+
+    `verified` is False when the spec has no way to check the credentials (e.g. anonymous hosts).
+    """
+
+    premium: bool | None = None
+    storage_left: int | None = None
+    max_file_size: int | None = None
+    verified: bool = True
+
+
+@dataclass
+class _Run:
+    """State of one upload (or account check): variables and the one-re-login budget."""
+
+    values: dict[str, Any]
+    path: Path | None = None
+    size: int = 0
+    progress: Progress | None = None
+    max_send_speed: int = 0
+    reported: int = 0
+    relogged: bool = False
+    secrets: list[str] = field(default_factory=list)
+
+
+def effective_bases(spec: HostSpec, settings: HostSettings) -> dict[str, str | None]:
+    """base_url and named bases after config overrides.
+
+    A base the user did not override follows an overridden base_url, so pointing base_url at a
+    mirror or a loopback test server never leaves another base on the real host.
+    """
+    override = settings.base_url.rstrip("/") if settings.base_url else None
+    bases: dict[str, str | None] = {DEFAULT_BASE: override or spec.base_url}
+    for name, url in spec.bases.items():
+        chosen = settings.bases.get(name) or override or url
+        bases[name] = chosen.rstrip("/")
+    return bases
+
+
+class HostClient:
+    """One per host; thread-safe (token cache shared by all the host's workers)."""
+
+    def __init__(
+        self,
+        spec: HostSpec,
+        settings: HostSettings,
+        credentials: Mapping[str, Secret],
+        *,
+        ca_bundle: str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self._credentials = dict(credentials)
+        self._bases = effective_bases(spec, settings)
+        self._tokens = TokenCache(spec.auth.ttl)
+        self._md5_steps = {id(s) for s in spec.steps if "md5" in step_variables(s)}
+        self._transfer_args: dict[str, Any] = {"ca_bundle": ca_bundle}
+        if settings.low_speed_limit is not None:
+            self._transfer_args["low_speed_limit"] = settings.low_speed_limit
+        if settings.low_speed_time is not None:
+            self._transfer_args["low_speed_time"] = settings.low_speed_time
+
+    def __repr__(self) -> str:
+        return f"HostClient({self.spec.id!r})"
+
+    # ----- public API -------------------------------------------------------------------------
+
+    def upload(
+        self, path: Path, *, name: str, progress: Progress, max_send_speed: int = 0
+    ) -> UploadResult:
+        """Upload one file and return its link; raises UploadError (never with a secret in it)."""
+        run = _Run(values={}, path=path, progress=progress, max_send_speed=max_send_speed)
+        try:
+            return self._upload(run, path, name)
+        except UploadError as exc:
+            raise self._clean(exc, run) from None
+
+    def check_account(self) -> AccountInfo:
+        """Verify the credentials (login, or the spec's account steps) and read what is reported."""
+        run = _Run(values={})
+        try:
+            return self._check_account(run)
+        except UploadError as exc:
+            raise self._clean(exc, run) from None
+
+    # ----- flow -------------------------------------------------------------------------------
+
+    def _upload(self, run: _Run, path: Path, name: str) -> UploadResult:
+        try:
+            run.size = path.stat().st_size
+        except OSError as exc:
+            raise UploadError(ErrorKind.NOT_FOUND, f"cannot read {path}: {exc.strerror}") from None
+        if not path.is_file():
+            raise UploadError(ErrorKind.NOT_FOUND, f"not a regular file: {path}")
+        limit = self.spec.max_file_size
+        if limit is not None and run.size > limit:
+            raise UploadError(
+                ErrorKind.TOO_LARGE, f"{self.spec.name} accepts files up to {limit} bytes"
+            )
+        self._start(run)
+        run.values.update(name=name, size=run.size)
+        for step in self.spec.steps:
+            if id(step) in self._md5_steps and "md5" not in run.values:
+                run.values["md5"] = file_md5(path, self._report(run, hashing=True))
+            resp = self._perform(run, step)
+            if step.poll is not None:
+                resp = self._poll(run, step, resp)
+            run.values.update(extract_all(step, resp))
+            if step.finish_if is not None and holds(step.finish_if, resp):
+                break
+        return self._result(run)
+
+    def _check_account(self, run: _Run) -> AccountInfo:
+        self._start(run)
+        if self.spec.auth.kind in ("login", "session_cookie"):
+            self._token(run)
+        for step in self.spec.account:
+            run.values.update(extract_all(step, self._perform(run, step)))
+        verified = bool(self.spec.account) or self.spec.auth.kind in ("login", "session_cookie")
+        values = run.values
+        return AccountInfo(
+            premium=_truthy(values.get("premium")),
+            storage_left=_int(values.get("storage_left")),
+            max_file_size=_int(values.get("max_file_size")) or self.spec.max_file_size,
+            verified=verified,
+        )
+
+    def _start(self, run: _Run) -> None:
+        """Check base URL and credentials, and seed the variables every step may use."""
+        spec = self.spec
+        base = self._bases[DEFAULT_BASE]
+        if base is None:
+            raise UploadError(
+                ErrorKind.BAD_RESPONSE,
+                f"no server for host {spec.id}: set base_url for host {spec.id} in config.toml "
+                f"(or {env_key(spec.id, 'BASE_URL')})",
+            )
+        missing = [f for f in spec.required_credentials if not self._credentials.get(f)]
+        if missing:
+            raise UploadError(
+                ErrorKind.AUTH,
+                f"{spec.name} needs {', '.join(missing)}: run `filehost-tui login {spec.id}`",
+            )
+        for key, secret in self._credentials.items():
+            if secret and key in spec.credential_fields:
+                run.values[key] = secret.reveal()
+                run.secrets.append(secret.reveal())
+        run.values["base"] = base
+        run.values["scheme"] = urlsplit(base).scheme
+        for name, url in self._bases.items():
+            if name != DEFAULT_BASE:
+                run.values[f"base_{name}"] = url
+
+    def _result(self, run: _Run) -> UploadResult:
+        try:
+            url = render(self.spec.result.url, run.values)
+        except KeyError:
+            url = ""
+        if not url.startswith(("http://", "https://")):
+            raise UploadError(ErrorKind.BAD_RESPONSE, f"{self.spec.name} replied without a link")
+        file_id = None
+        if self.spec.result.file_id is not None:
+            try:
+                file_id = render(self.spec.result.file_id, run.values) or None
+            except KeyError:
+                file_id = None
+        return UploadResult(url=url, file_id=file_id)
+
+    def _poll(self, run: _Run, step: Step, resp: Response) -> Response:
+        assert step.poll is not None
+        deadline = time.monotonic() + step.poll.timeout
+        while not holds(step.poll.until, resp):
+            if time.monotonic() + step.poll.interval > deadline:
+                raise UploadError(
+                    ErrorKind.TIMEOUT,
+                    f"{step.name}: {self.spec.name} still processing after {step.poll.timeout:g} s",
+                )
+            self._wait(run, step.poll.interval)
+            resp = self._perform(run, step)
+        return resp
+
+    def _wait(self, run: _Run, seconds: float) -> None:
+        """Sleep between polls, checking the progress callback for a cancel request."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if run.progress is not None and run.progress(run.reported, run.size):
+                raise UploadError(ErrorKind.CANCELLED, "cancelled")
+            time.sleep(min(POLL_SLICE, left))
+
+    # ----- requests, authentication -----------------------------------------------------------
+
+    def _perform(self, run: _Run, step: Step) -> Response:
+        """Send a step; on a stale-token reply, log in again once and resend it once."""
+        uses_token = step.auth and self.spec.auth.kind in ("login", "session_cookie")
+        while True:
+            token = self._token(run) if uses_token else None
+            resp = self._send(run, step, self._placement(step, token))
+            if token is not None and self._stale(resp):
+                if run.relogged:
+                    raise UploadError(
+                        ErrorKind.AUTH,
+                        f"{step.name}: {self.spec.name} rejected a fresh login's session too",
+                    )
+                run.relogged = True
+                self._tokens.invalidate(token)
+                continue
+            error = classify_response(resp, (*step.errors, *self.spec.errors))
+            if error is not None:
+                raise UploadError(
+                    error.kind, f"{step.name}: {error.message}", retry_after=error.retry_after
+                )
+            return resp
+
+    def _send(self, run: _Run, step: Step, auth: AuthPlacement | None) -> Response:
+        prepared = prepare(step, run.values, self._bases_for_send(), run.path, auth)
+        transfer = thread_transfer(**self._transfer_args)
+        kwargs = dict(prepared.kwargs)
+        if step.sends_file:
+            kwargs["max_send_speed"] = run.max_send_speed
+        else:
+            kwargs["timeout"] = API_TIMEOUT
+        kwargs["progress"] = self._report(run, sending=step.sends_file)
+        return transfer.request(prepared.method, prepared.url, **kwargs)
+
+    def _bases_for_send(self) -> dict[str, str]:
+        return {k: v for k, v in self._bases.items() if v is not None}
+
+    def _stale(self, resp: Response) -> bool:
+        text = resp.text()
+        return any(re.search(p, text) for p in self.spec.auth.stale_patterns)
+
+    def _token(self, run: _Run) -> str:
+        token = self._tokens.get(lambda: self._login(run))
+        if token not in run.secrets:
+            run.secrets.append(token)
+        run.values[TOKEN_VAR] = token
+        return token
+
+    def _login(self, run: _Run) -> str:
+        auth = self.spec.auth
+        assert auth.login is not None
+        resp = self._send(run, auth.login, None)
+        error = classify_response(resp, (*auth.login.errors, *self.spec.errors))
+        if error is not None:
+            raise UploadError(error.kind, f"login: {error.message}", retry_after=error.retry_after)
+        if auth.kind == "session_cookie":
+            token = set_cookie(resp, auth.cookie_name or "")
+        else:
+            token = extract_all(auth.login, resp).get(TOKEN_VAR)
+        if not token:
+            raise UploadError(ErrorKind.AUTH, f"login: {self.spec.name} gave no session")
+        run.secrets.append(str(token))
+        return str(token)
+
+    def _placement(self, step: Step, token: str | None) -> AuthPlacement | None:
+        auth = self.spec.auth
+        if not step.auth or auth.kind == "none":
+            return None
+        if auth.kind == "session_cookie":
+            return AuthPlacement("header", "Cookie", f"{auth.cookie_name}={token}")
+        if auth.placement is None:
+            return None
+        values = {k: s.reveal() for k, s in self._credentials.items() if s}
+        if auth.kind == "api_key":
+            value = values.get(auth.credential or "")
+            if not value:
+                return None  # optional key, not set: anonymous
+            default = f"{{{auth.credential}}}"
+        else:
+            values[TOKEN_VAR] = token or ""
+            default = f"{{{TOKEN_VAR}}}"
+        return AuthPlacement(
+            auth.placement, auth.name or "", render(auth.format or default, values)
+        )
+
+    def _report(self, run: _Run, *, sending: bool = False, hashing: bool = False) -> Progress:
+        """The progress callback for one request: bytes of the file when sending or hashing,
+        otherwise the last reported value (the callback still carries cancellation)."""
+        user = run.progress
+
+        def report(done: int, total: int) -> bool:
+            if sending or hashing:
+                run.reported = min(done, run.size)
+            return bool(user(run.reported, run.size)) if user is not None else False
+
+        return report
+
+    def _clean(self, exc: UploadError, run: _Run) -> UploadError:
+        secrets = [*run.secrets]
+        current = self._tokens.current()
+        if current:
+            secrets.append(current)
+        message = scrub(f"{self.spec.id}: {exc.message}", secrets)
+        return UploadError(exc.kind, message, retry_after=exc.retry_after)
+
+
+def _truthy(value: Any) -> bool | None:
+    if value is None:
+        return None
+    return str(value).strip().lower() not in ("", "0", "false", "no", "none", "null")
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None

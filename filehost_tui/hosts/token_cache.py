@@ -1,0 +1,42 @@
+"""A host's login token, shared by all of its worker threads.
+
+One login at a time: a worker that needs a token while another is logging in waits for that login
+instead of starting its own (hosts lock accounts that log in in bursts). Tokens live in memory only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class TokenCache:
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires = 0.0
+
+    def get(self, login: Callable[[], str]) -> str:
+        """The cached token if still fresh, else the result of `login()` (run under the lock)."""
+        with self._lock:
+            if self._token is not None and self._clock() < self._expires:
+                return self._token
+            token = login()
+            self._token, self._expires = token, self._clock() + self._ttl
+            return token
+
+    def invalidate(self, stale: str) -> None:
+        """Forget `stale` — unless another worker already replaced it with a fresh token."""
+        with self._lock:
+            if self._token == stale:
+                self._token = None
+
+    def current(self) -> str | None:
+        """The token held now, fresh or not (for masking it out of messages)."""
+        return self._token
+
+    def __repr__(self) -> str:
+        return f"TokenCache(ttl={self._ttl}, cached={self._token is not None})"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import platformdirs
 
+from filehost_tui.safe_files import private_dir
+
 APP_NAME = "filehost-tui"
 HOME_ENV = "FILEHOST_TUI_HOME"
 
@@ -60,4 +62,4 @@ class AppPaths:
     def ensure(self) -> None:
         """Create the directories private to the user (0700): they hold tokens, archives and logs."""
         for d in (self.data_dir, self.config_dir, self.cache_dir, self.log_dir):
-            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(d)

@@ -1,0 +1,92 @@
+"""Opening the SQLite database: pragmas, schema version, forward migrations, and clear errors.
+
+A process works on one database at a time: open_database binds every model to it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import peewee
+
+from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
+from filehost_tui.errors import UserError
+
+SCHEMA_VERSION = 1
+
+# version N -> function that upgrades a database at version N-1 to N.
+MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {}
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 15000,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+}
+
+
+def database_error(path: Path, exc: BaseException) -> UserError:
+    """Turn an sqlite failure into the one sentence a user can act on."""
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return UserError(
+            f"database {path} is corrupt or not a SQLite file; move it aside (the queue in it is lost) "
+            "or restore a backup, then run again"
+        )
+    if "readonly" in text or "read-only" in text:
+        return UserError(f"database {path} is read-only; fix its permissions or use --home DIR")
+    if "locked" in text or "busy" in text:
+        return UserError(f"database {path} stayed locked by another process; try again in a moment")
+    if "disk" in text and ("full" in text or "i/o" in text):
+        return UserError(
+            f"cannot write database {path}: the disk is full; free some space and retry"
+        )
+    if "unable to open" in text:
+        return UserError(
+            f"cannot open database {path}; check that its folder exists and is writable"
+        )
+    return UserError(f"database {path}: {exc}; check the file or use --home DIR")
+
+
+def open_database(path: Path) -> peewee.SqliteDatabase:
+    """Open (creating if needed) and migrate; a newer or broken database raises UserError."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    created = not path.exists()
+    if created:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    db = peewee.SqliteDatabase(str(path), pragmas=PRAGMAS, lock_type="IMMEDIATE", timeout=15)
+    try:
+        db.connect()
+        db.bind(ALL_MODELS)
+        _migrate(db, path)
+    except (peewee.DatabaseError, sqlite3.DatabaseError, peewee.OperationalError) as exc:
+        db.close()
+        raise database_error(path, exc) from None
+    return db
+
+
+def _migrate(db: peewee.SqliteDatabase, path: Path) -> None:
+    tables = set(db.get_tables())
+    if "schema_version" not in tables:
+        if tables - {"sqlite_sequence"}:
+            raise UserError(
+                f"{path} is a SQLite database but not filehost-tui's; use --home DIR for another place"
+            )
+        with db.atomic():
+            db.create_tables(ALL_MODELS)
+            SchemaVersion.create(version=SCHEMA_VERSION)
+        return
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    version = row.version if row else 0
+    if version > SCHEMA_VERSION:
+        raise UserError(
+            f"database {path} was written by a newer filehost-tui (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}); upgrade filehost-tui or use --home DIR"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        with db.atomic():
+            MIGRATIONS[target](db)
+            SchemaVersion.update(version=target).execute()

@@ -1,0 +1,440 @@
+"""QueueStore: the only code that changes upload rows (DESIGN §4).
+
+Every status change runs in one IMMEDIATE transaction that re-reads the row, asks the state table for
+the target status and writes it; an illegal transition raises and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+
+from filehost_tui.engine.archive import fingerprint as folder_fingerprint
+from filehost_tui.engine.archive import folder_summary
+from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.states import FINISHED, Action, IllegalTransition, Status, target
+from filehost_tui.errors import ErrorKind, UserError
+
+MAX_BACKOFF_S = 600.0
+MAX_RETRY_AFTER_S = 3600.0
+
+
+@dataclass(frozen=True)
+class ClaimedUpload:
+    id: int
+    item_id: int
+    host: str
+    path: Path
+    name: str
+    kind: str
+    fingerprint: str
+    total_bytes: int
+    retry_count: int
+    zip_path: str | None
+
+
+@dataclass(frozen=True)
+class _NewItem:
+    path: Path
+    name: str
+    kind: str
+    size: int
+    file_count: int
+    fingerprint: str
+
+
+def file_fingerprint(path: Path) -> str:
+    st = path.stat()
+    return hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+class QueueStore:
+    def __init__(
+        self,
+        db: peewee.SqliteDatabase,
+        *,
+        host_limits: Mapping[str, int | None] | None = None,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: float = 30.0,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        """`host_limits` maps each known host id to its max file size (None = no limit)."""
+        self.db = db
+        self.host_limits = dict(host_limits or {})
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self.jitter = jitter
+
+    # ---- adding work -------------------------------------------------------------------------
+
+    def add(
+        self, paths: Sequence[str | Path], hosts: Sequence[str], name: str | None = None
+    ) -> list[int]:
+        """Queue each path for each host; validates everything first and writes nothing on bad input."""
+        if not paths:
+            raise UserError("nothing to add: name at least one file or folder")
+        if not hosts:
+            raise UserError("no host given: add --host ID (see `filehost-tui hosts`)")
+        for host in hosts:
+            if host not in self.host_limits:
+                known = ", ".join(sorted(self.host_limits)) or "none"
+                raise UserError(f"unknown host {host!r}; known hosts: {known}")
+        if len(set(hosts)) != len(hosts):
+            raise UserError("the same --host is given twice; name each host once")
+        if name is not None and len(paths) > 1:
+            raise UserError("--name works with one path at a time; add the paths separately")
+        items = [self._inspect(Path(p), name) for p in paths]
+        seen: set[Path] = set()
+        for item in items:
+            if item.path in seen:
+                raise UserError(f"{item.path} is given twice; name each path once")
+            seen.add(item.path)
+            for host in hosts:
+                self._check_size(item, host)
+        with self.db.atomic():
+            for item in items:
+                self._check_not_queued(item.path, hosts)
+            ids = []
+            for item in items:
+                row = Item.create(
+                    path=str(item.path),
+                    name=item.name,
+                    kind=item.kind,
+                    total_size=item.size,
+                    file_count=item.file_count,
+                    fingerprint=item.fingerprint,
+                    created_ts=self.clock(),
+                )
+                for host in hosts:
+                    up = FileHostUpload.create(
+                        item=row, host_name=host, total_bytes=item.size, created_ts=self.clock()
+                    )
+                    ids.append(up.id)
+        return ids
+
+    def _inspect(self, path: Path, name: str | None) -> _NewItem:
+        path = path.expanduser().absolute()
+        if not path.exists():
+            raise UserError(f"{path}: no such file or folder; check the path")
+        try:
+            if path.is_dir():
+                size, count = folder_summary(path)
+                if count == 0:
+                    raise UserError(f"{path}: the folder is empty; add files to it or pick another")
+                with os.scandir(path):
+                    pass
+                return _NewItem(
+                    path, name or path.name, "folder", size, count, folder_fingerprint(path)
+                )
+            if not path.is_file():
+                raise UserError(f"{path}: not a regular file or folder; add files or folders only")
+            with path.open("rb") as fh:
+                fh.read(1)
+            size = path.stat().st_size
+        except PermissionError:
+            raise UserError(
+                f"{path}: permission denied; make it readable, then add it again"
+            ) from None
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read it ({exc.strerror}); check the path") from None
+        if size == 0:
+            raise UserError(f"{path}: the file is empty; hosts refuse empty files")
+        return _NewItem(path, name or path.name, "file", size, 1, file_fingerprint(path))
+
+    def _check_size(self, item: _NewItem, host: str) -> None:
+        limit = self.host_limits.get(host)
+        if limit is not None and item.size > limit:
+            raise UserError(
+                f"{item.path}: {human_size(item.size)} is over {host}'s limit of {human_size(limit)}; "
+                "split it or pick another host"
+            )
+
+    def _check_not_queued(self, path: Path, hosts: Iterable[str]) -> None:
+        existing = (
+            FileHostUpload.select(
+                FileHostUpload.id, FileHostUpload.host_name, FileHostUpload.status
+            )
+            .join(Item)
+            .where(
+                (Item.path == str(path))
+                & FileHostUpload.host_name.in_(list(hosts))
+                & (FileHostUpload.status != Status.CANCELLED)
+            )
+            .first()
+        )
+        if existing:
+            raise UserError(
+                f"{path} is already queued for {existing.host_name} as upload {existing.id} "
+                f"({existing.status}); use `filehost-tui retry {existing.id}` to upload it again"
+            )
+
+    # ---- worker side ------------------------------------------------------------------------
+
+    def claim(self, host: str, owner: str) -> ClaimedUpload | None:
+        """Move the oldest due pending row of `host` to uploading with a lease, atomically."""
+        now = self.clock()
+        with self.db.atomic():
+            row = (
+                FileHostUpload.select(FileHostUpload, Item)
+                .join(Item)
+                .where(
+                    (FileHostUpload.host_name == host)
+                    & (FileHostUpload.status == Status.PENDING)
+                    & (FileHostUpload.next_attempt_ts <= now)
+                )
+                .order_by(FileHostUpload.next_attempt_ts, FileHostUpload.id)
+                .first()
+            )
+            if row is None:
+                return None
+            self._write(
+                row,
+                Action.CLAIM,
+                lease_owner=owner,
+                lease_expires_ts=now + self.lease_seconds,
+                started_ts=now,
+                uploaded_bytes=0,
+            )
+        item = row.item
+        return ClaimedUpload(
+            id=row.id,
+            item_id=item.id,
+            host=host,
+            path=Path(item.path),
+            name=item.name,
+            kind=item.kind,
+            fingerprint=item.fingerprint,
+            total_bytes=row.total_bytes,
+            retry_count=row.retry_count,
+            zip_path=row.zip_path,
+        )
+
+    def next_due_ts(self, host: str) -> float | None:
+        """When the next pending row of `host` becomes claimable (None when there is none)."""
+        return (
+            FileHostUpload.select(peewee.fn.MIN(FileHostUpload.next_attempt_ts))
+            .where((FileHostUpload.host_name == host) & (FileHostUpload.status == Status.PENDING))
+            .scalar()
+        )
+
+    def set_archive(self, upload_id: int, zip_path: str | None, total_bytes: int) -> None:
+        FileHostUpload.update(zip_path=zip_path, total_bytes=total_bytes).where(
+            FileHostUpload.id == upload_id
+        ).execute()
+
+    def progress(self, upload_id: int, uploaded: int) -> str:
+        """Record bytes sent and renew the lease; returns the row's status so the worker sees a
+        pause or cancel made by another process."""
+        with self.db.atomic():
+            FileHostUpload.update(
+                uploaded_bytes=uploaded, lease_expires_ts=self.clock() + self.lease_seconds
+            ).where(
+                (FileHostUpload.id == upload_id) & (FileHostUpload.status == Status.UPLOADING)
+            ).execute()
+            return FileHostUpload.get_by_id(upload_id).status
+
+    def complete(self, upload_id: int, url: str, file_id: str | None) -> None:
+        if not url:
+            raise ValueError("an upload without a link is a failure, not a completion")
+        with self.db.atomic():
+            row = FileHostUpload.get_by_id(upload_id)
+            self._write(
+                row,
+                Action.COMPLETE,
+                download_url=url,
+                file_id=file_id,
+                uploaded_bytes=row.total_bytes,
+                finished_ts=self.clock(),
+                error_kind=None,
+                error_message=None,
+                lease_owner=None,
+                lease_expires_ts=None,
+            )
+
+    def fail(
+        self,
+        upload_id: int,
+        kind: ErrorKind,
+        message: str,
+        *,
+        retryable: bool,
+        max_retries: int,
+        base_delay: float,
+        retry_after: float | None = None,
+    ) -> Status:
+        """Schedule a retry with backoff while retries are left, else end `failed`."""
+        with self.db.atomic():
+            row = FileHostUpload.get_by_id(upload_id)
+            common = dict(
+                error_kind=str(kind), error_message=message, lease_owner=None, lease_expires_ts=None
+            )
+            if retryable and row.retry_count < max_retries:
+                delay = self.backoff(row.retry_count, base_delay, retry_after)
+                return self._write(
+                    row,
+                    Action.RETRY_LATER,
+                    retry_count=row.retry_count + 1,
+                    next_attempt_ts=self.clock() + delay,
+                    **common,
+                )
+            return self._write(row, Action.FAIL, finished_ts=self.clock(), **common)
+
+    def backoff(self, retry_count: int, base_delay: float, retry_after: float | None) -> float:
+        """Exponential with jitter, like curl's --retry; a host's Retry-After wins when it is longer."""
+        exp = min(MAX_BACKOFF_S, base_delay * (2**retry_count)) * (0.5 + self.jitter() / 2)
+        if retry_after is not None:
+            return max(exp, min(retry_after, MAX_RETRY_AFTER_S))
+        return exp
+
+    def requeue(self, upload_id: int) -> None:
+        """Give an interrupted transfer back to the queue without counting it as a retry."""
+        with self.db.atomic():
+            row = FileHostUpload.get_by_id(upload_id)
+            if row.status == Status.UPLOADING:
+                self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
+
+    def recover(self, *, expired_only: bool = True) -> list[int]:
+        """Return rows stuck in `uploading` (their runner died) to pending. Without `expired_only`,
+        every leased row is taken back: only safe for the process holding the runner lock."""
+        now = self.clock()
+        cond = FileHostUpload.status == Status.UPLOADING
+        if expired_only:
+            cond &= FileHostUpload.lease_expires_ts.is_null() | (
+                FileHostUpload.lease_expires_ts < now
+            )
+        with self.db.atomic():
+            rows = list(FileHostUpload.select().where(cond))
+            for row in rows:
+                self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
+        return [r.id for r in rows]
+
+    # ---- user control -----------------------------------------------------------------------
+
+    def pause(self, upload_id: int) -> Status:
+        return self._act(upload_id, Action.PAUSE, lease_owner=None, lease_expires_ts=None)
+
+    def resume(self, upload_id: int) -> Status:
+        return self._act(upload_id, Action.RESUME, next_attempt_ts=0.0)
+
+    def cancel(self, upload_id: int) -> Status:
+        return self._act(
+            upload_id,
+            Action.CANCEL,
+            finished_ts=self.clock(),
+            lease_owner=None,
+            lease_expires_ts=None,
+        )
+
+    def retry(self, upload_id: int) -> Status:
+        return self._act(
+            upload_id,
+            Action.RETRY,
+            retry_count=0,
+            next_attempt_ts=0.0,
+            error_kind=None,
+            error_message=None,
+            finished_ts=None,
+            uploaded_bytes=0,
+        )
+
+    def select_ids(
+        self,
+        *,
+        ids: Sequence[int] = (),
+        all_: bool = False,
+        failed: bool = False,
+        host: str | None = None,
+    ) -> list[int]:
+        """Resolve the CLI's `(UPLOAD_ID... | --all | --failed | --host ID)` selection."""
+        query = FileHostUpload.select(FileHostUpload.id).order_by(FileHostUpload.id)
+        if ids:
+            found = {r.id for r in query.where(FileHostUpload.id.in_(list(ids)))}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise UserError(f"no upload with id {missing[0]}; see `filehost-tui status`")
+            return list(ids)
+        if failed:
+            query = query.where(FileHostUpload.status == Status.FAILED)
+        if host:
+            query = query.where(FileHostUpload.host_name == host)
+        if not (all_ or failed or host):
+            raise UserError("say which uploads: UPLOAD_ID..., --all, --failed or --host ID")
+        return [r.id for r in query]
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def get(self, upload_id: int) -> FileHostUpload:
+        return (
+            FileHostUpload.select(FileHostUpload, Item)
+            .join(Item)
+            .where(FileHostUpload.id == upload_id)
+            .get()
+        )
+
+    def uploads(self, *, item_id: int | None = None) -> list[FileHostUpload]:
+        query = FileHostUpload.select(FileHostUpload, Item).join(Item).order_by(FileHostUpload.id)
+        if item_id is not None:
+            query = query.where(Item.id == item_id)
+        return list(query)
+
+    def statuses(self, upload_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(upload_ids)
+        if not ids:
+            return {}
+        rows = FileHostUpload.select(FileHostUpload.id, FileHostUpload.status).where(
+            FileHostUpload.id.in_(ids)
+        )
+        return {r.id: r.status for r in rows}
+
+    def hosts_with_pending(self) -> set[str]:
+        rows = (
+            FileHostUpload.select(FileHostUpload.host_name)
+            .where(FileHostUpload.status == Status.PENDING)
+            .distinct()
+        )
+        return {r.host_name for r in rows}
+
+    def item_finished_everywhere(self, item_id: int) -> bool:
+        """True when no upload of the item may still need its archive."""
+        open_rows = FileHostUpload.select().where(
+            (FileHostUpload.item == item_id) & FileHostUpload.status.not_in(list(FINISHED))
+        )
+        return not open_rows.exists()
+
+    # ---- the one place rows change status ---------------------------------------------------
+
+    def _act(self, upload_id: int, action: Action, **changes: object) -> Status:
+        with self.db.atomic():
+            row = FileHostUpload.get_or_none(FileHostUpload.id == upload_id)
+            if row is None:
+                raise UserError(f"no upload with id {upload_id}; see `filehost-tui status`")
+            return self._write(row, action, **changes)
+
+    def _write(self, row: FileHostUpload, action: Action, **changes: object) -> Status:
+        new = target(row.id, row.status, action)
+        updated = (
+            FileHostUpload.update(status=new, **changes)
+            .where((FileHostUpload.id == row.id) & (FileHostUpload.status == row.status))
+            .execute()
+        )
+        if updated != 1:
+            raise IllegalTransition(row.id, "changed meanwhile", action)
+        row.status = new
+        for key, value in changes.items():
+            setattr(row, key, value)
+        return new

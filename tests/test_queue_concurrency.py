@@ -1,0 +1,162 @@
+"""Many threads and a killed process against one real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+from filehost_tui.engine.database import open_database
+from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.states import Status
+
+
+def fill(path: Path, count: int) -> None:
+    db = open_database(path)
+    with db.atomic():
+        item = Item.create(
+            path="/x", name="x", kind="file", total_size=1, file_count=1, fingerprint="f"
+        )
+        FileHostUpload.insert_many(
+            [{"item": item.id, "host_name": f"h{i}", "total_bytes": 100} for i in range(count)]
+        ).execute()
+    db.close()
+
+
+def test_eight_claimers_and_a_reader_never_share_a_row_or_see_locked(tmp_path):
+    path = tmp_path / "q.db"
+    rows = 2000
+    fill(path, rows)
+    db = open_database(path)
+    hosts = {f"h{i}": None for i in range(rows)}
+    store = QueueStore(db, host_limits=hosts)
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    next_host = iter(range(rows))
+
+    def worker(name: str) -> None:
+        try:
+            while True:
+                with lock:
+                    i = next(next_host, None)
+                if i is None:
+                    return
+                for host in (f"h{i}",):
+                    up = store.claim(host, name)
+                    assert up is not None
+                    store.progress(up.id, 50)
+                    store.complete(up.id, f"http://127.0.0.1/{up.id}", None)
+                    with lock:
+                        claimed.append(up.id)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    def reader() -> None:
+        try:
+            while not done.is_set():
+                FileHostUpload.select().where(FileHostUpload.status == Status.UPLOADING).count()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(8)]
+    watcher = threading.Thread(target=reader)
+    watcher.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    watcher.join()
+    assert errors == []
+    assert len(claimed) == rows == len(set(claimed))
+    assert FileHostUpload.select().where(FileHostUpload.status == Status.COMPLETED).count() == rows
+    db.close()
+
+
+def test_eight_threads_racing_for_the_same_host_get_distinct_rows(tmp_path):
+    path = tmp_path / "q.db"
+    db = open_database(path)
+    with db.atomic():
+        for n in range(400):
+            item = Item.create(
+                path=f"/x{n}", name="x", kind="file", total_size=1, file_count=1, fingerprint="f"
+            )
+            FileHostUpload.create(item=item, host_name="same", total_bytes=1)
+    store = QueueStore(db, host_limits={"same": None})
+    got: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            while (up := store.claim("same", threading.current_thread().name)) is not None:
+                got.append(up.id)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(got) == list(range(1, 401))
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from filehost_tui.engine.database import open_database
+    from filehost_tui.engine.queue_store import QueueStore
+    db = open_database(Path(sys.argv[1]))
+    store = QueueStore(db, host_limits={f"h{i}": None for i in range(500)}, lease_seconds=0.5)
+    print("ready", flush=True)
+    n = 0
+    while True:
+        for i in range(500):
+            up = store.claim(f"h{i}", "doomed")
+            if up:
+                store.progress(up.id, n)
+                n += 1
+    """
+)
+
+
+def test_sigkill_mid_writes_leaves_a_consistent_database_and_recover_frees_leases(tmp_path):
+    path = tmp_path / "q.db"
+    fill(path, 500)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        probe = open_database(path)
+        leased = FileHostUpload.select().where(FileHostUpload.status == Status.UPLOADING).count()
+        probe.close()
+        if leased >= 50:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    db = open_database(path)
+    assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    leased = [
+        u.id for u in FileHostUpload.select().where(FileHostUpload.status == Status.UPLOADING)
+    ]
+    assert leased, "the writer was killed before it leased anything"
+    time.sleep(0.6)  # the killed writer's leases were 0.5 s long
+    store = QueueStore(db, host_limits={})
+    assert sorted(store.recover()) == sorted(leased)
+    assert FileHostUpload.select().where(FileHostUpload.status == Status.UPLOADING).count() == 0
+    assert FileHostUpload.select().count() == 500
+    db.close()

@@ -1,0 +1,219 @@
+"""The upload state machine and QueueStore on a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+
+from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.engine.states import TRANSITIONS, Action, IllegalTransition, Status
+from filehost_tui.errors import ErrorKind, UserError
+
+
+def row(upload_id: int) -> FileHostUpload:
+    return FileHostUpload.get_by_id(upload_id)
+
+
+def put_in(store, upload_id: int, status: Status) -> None:
+    """Drive an upload to `status` through legal transitions only."""
+    if status == Status.PENDING:
+        return
+    if status == Status.PAUSED:
+        store.pause(upload_id)
+        return
+    if status == Status.CANCELLED:
+        store.cancel(upload_id)
+        return
+    assert store.claim("alpha", "w1").id == upload_id
+    if status == Status.COMPLETED:
+        store.complete(upload_id, "http://127.0.0.1/f/1", "1")
+    elif status == Status.FAILED:
+        store.fail(
+            upload_id, ErrorKind.AUTH, "bad key", retryable=False, max_retries=3, base_delay=1
+        )
+
+
+def apply(store, upload_id: int, action: Action):
+    calls = {
+        Action.CLAIM: lambda: (
+            store.claim("alpha", "w2")
+            or (_ for _ in ()).throw(IllegalTransition(upload_id, row(upload_id).status, action))
+        ),
+        Action.COMPLETE: lambda: store.complete(upload_id, "http://127.0.0.1/f/2", "2"),
+        Action.RETRY_LATER: lambda: store.fail(
+            upload_id, ErrorKind.SERVER, "503", retryable=True, max_retries=3, base_delay=1
+        ),
+        Action.FAIL: lambda: store.fail(
+            upload_id, ErrorKind.AUTH, "no", retryable=False, max_retries=3, base_delay=1
+        ),
+        Action.PAUSE: lambda: store.pause(upload_id),
+        Action.RESUME: lambda: store.resume(upload_id),
+        Action.CANCEL: lambda: store.cancel(upload_id),
+        Action.RETRY: lambda: store.retry(upload_id),
+        Action.REQUEUE: lambda: _requeue_strict(store, upload_id),
+    }
+    return calls[action]()
+
+
+def _requeue_strict(store, upload_id):
+    from filehost_tui.engine.states import target
+
+    target(upload_id, row(upload_id).status, Action.REQUEUE)
+    store.requeue(upload_id)
+
+
+ALL_CASES = [(s, a) for s in Status for a in Action]
+
+
+@pytest.mark.parametrize(("status", "action"), ALL_CASES, ids=[f"{s}-{a}" for s, a in ALL_CASES])
+def test_every_transition_is_legal_or_raises_and_changes_nothing(
+    store, sample_file, status, action
+):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    put_in(store, upload_id, status)
+    before = row(upload_id).__data__.copy()
+    assert before["status"] == status
+    expected = TRANSITIONS.get((status, action))
+    if expected is None:
+        with pytest.raises(IllegalTransition):
+            apply(store, upload_id, action)
+        assert row(upload_id).__data__ == before
+    else:
+        apply(store, upload_id, action)
+        assert row(upload_id).status == expected
+
+
+def test_retryable_failure_backs_off_then_fails_when_retries_run_out(store, sample_file, clock):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    for attempt in range(2):
+        assert store.claim("alpha", "w") is not None
+        status = store.fail(
+            upload_id, ErrorKind.SERVER, "503", retryable=True, max_retries=2, base_delay=2
+        )
+        assert status == Status.PENDING
+        r = row(upload_id)
+        assert r.retry_count == attempt + 1
+        assert r.next_attempt_ts == clock.now + 2 * 2**attempt  # jitter fixed at its maximum
+        assert store.claim("alpha", "w") is None, "not due yet"
+        clock.now = r.next_attempt_ts
+    store.claim("alpha", "w")
+    assert (
+        store.fail(upload_id, ErrorKind.SERVER, "503", retryable=True, max_retries=2, base_delay=2)
+        == Status.FAILED
+    )
+    assert row(upload_id).finished_ts == clock.now
+
+
+def test_retry_after_from_the_host_wins_over_a_shorter_backoff(store, sample_file, clock):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    store.claim("alpha", "w")
+    store.fail(
+        upload_id,
+        ErrorKind.RATE_LIMITED,
+        "429",
+        retryable=True,
+        max_retries=5,
+        base_delay=1,
+        retry_after=90,
+    )
+    assert row(upload_id).next_attempt_ts == clock.now + 90
+
+
+def test_a_failing_row_does_not_block_the_next_one(store, tmp_path, sample_file, clock):
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"y" * 10)
+    first, second = store.add([sample_file, other], ["alpha"])
+    assert store.claim("alpha", "w").id == first
+    store.fail(first, ErrorKind.SERVER, "503", retryable=True, max_retries=5, base_delay=60)
+    assert store.claim("alpha", "w").id == second
+
+
+def test_user_retry_resets_the_count(store, sample_file):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    store.claim("alpha", "w")
+    store.fail(upload_id, ErrorKind.AUTH, "denied", retryable=False, max_retries=5, base_delay=1)
+    store.retry(upload_id)
+    r = row(upload_id)
+    assert (r.status, r.retry_count, r.error_message) == ("pending", 0, None)
+
+
+def test_complete_without_a_link_is_refused(store, sample_file):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    store.claim("alpha", "w")
+    with pytest.raises(ValueError):
+        store.complete(upload_id, "", None)
+    assert row(upload_id).status == Status.UPLOADING
+
+
+def test_recover_returns_expired_leases_only(store, tmp_path, sample_file, clock):
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"y" * 10)
+    a, b = store.add([sample_file, other], ["alpha"])
+    store.claim("alpha", "dead")
+    clock.now += store.lease_seconds + 1
+    store.claim("alpha", "alive")
+    assert store.recover() == [a]
+    assert row(a).status == Status.PENDING and row(a).retry_count == 0
+    assert row(b).status == Status.UPLOADING
+    assert store.recover(expired_only=False) == [b]
+
+
+def test_progress_renews_the_lease_and_reports_a_pause_from_elsewhere(store, sample_file, clock):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    store.claim("alpha", "w")
+    clock.now += 20
+    assert store.progress(upload_id, 500) == Status.UPLOADING
+    assert row(upload_id).lease_expires_ts == clock.now + store.lease_seconds
+    store.pause(upload_id)
+    assert store.progress(upload_id, 600) == Status.PAUSED
+    assert row(upload_id).uploaded_bytes == 500
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: [p.parent / "missing.bin"], "no such file or folder"),
+        (lambda p: [p.parent / "emptydir"], "folder is empty"),
+        (lambda p: [p, p], "given twice"),
+    ],
+)
+def test_bad_paths_are_refused_and_nothing_is_written(store, sample_file, make, message):
+    (sample_file.parent / "emptydir").mkdir()
+    with pytest.raises(UserError, match=message):
+        store.add(make(sample_file), ["alpha"])
+    assert FileHostUpload.select().count() == 0
+
+
+def test_unknown_host_oversized_file_and_duplicates_are_refused(store, sample_file):
+    with pytest.raises(UserError, match="unknown host 'nope'; known hosts: alpha, beta, tiny"):
+        store.add([sample_file], ["nope"])
+    with pytest.raises(UserError, match="over tiny's limit"):
+        store.add([sample_file], ["alpha", "tiny"])
+    assert FileHostUpload.select().count() == 0
+    store.add([sample_file], ["alpha"])
+    with pytest.raises(UserError, match="already queued for alpha as upload 1"):
+        store.add([sample_file], ["beta", "alpha"])
+    assert FileHostUpload.select().count() == 1
+
+
+def test_a_cancelled_upload_can_be_queued_again(store, sample_file):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    store.cancel(upload_id)
+    (again,) = store.add([sample_file], ["alpha"])
+    assert again != upload_id
+
+
+def test_folder_item_counts_files_and_bytes(store, tmp_path):
+    folder = tmp_path / "gallery"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"a" * 100)
+    (folder / "sub" / "b.jpg").write_bytes(b"b" * 50)
+    ids = store.add([folder], ["alpha", "beta"], name="My gallery")
+    uploads = store.uploads()
+    assert [u.id for u in uploads] == ids
+    item = uploads[0].item
+    assert (item.kind, item.name, item.total_size, item.file_count) == (
+        "folder",
+        "My gallery",
+        150,
+        2,
+    )

@@ -21,12 +21,12 @@ from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.classify import classify_response
 from filehost_tui.hosts.file_hash import file_md5
 from filehost_tui.hosts.flow import AuthPlacement, extract_all, holds, prepare, set_cookie
-from filehost_tui.hosts.redaction import scrub
 from filehost_tui.hosts.spec import DEFAULT_BASE, TOKEN_VAR, HostSpec, Step
 from filehost_tui.hosts.spec_checks import step_variables
 from filehost_tui.hosts.template import render
 from filehost_tui.hosts.token_cache import TokenCache
 from filehost_tui.hosts.transfer import Progress, Response, thread_transfer
+from filehost_tui.redact import redact_text, register_secret
 from filehost_tui.secret import Secret
 
 API_TIMEOUT = 120.0  # seconds for a small API request; file transfers rely on the stall detector
@@ -186,6 +186,7 @@ class HostClient:
             )
         for key, secret in self._credentials.items():
             if secret and key in spec.credential_fields:
+                register_secret(secret)  # log records that echo it get it masked too
                 run.values[key] = secret.reveal()
                 run.secrets.append(secret.reveal())
         run.values["base"] = base
@@ -292,6 +293,7 @@ class HostClient:
             token = extract_all(auth.login, resp).get(TOKEN_VAR)
         if not token:
             raise UploadError(ErrorKind.AUTH, f"login: {self.spec.name} gave no session")
+        register_secret(str(token))
         run.secrets.append(str(token))
         return str(token)
 
@@ -333,7 +335,7 @@ class HostClient:
         current = self._tokens.current()
         if current:
             secrets.append(current)
-        message = scrub(f"{self.spec.id}: {exc.message}", secrets)
+        message = redact_text(f"{self.spec.id}: {exc.message}", secrets)
         return UploadError(exc.kind, message, retry_after=exc.retry_after)
 
 

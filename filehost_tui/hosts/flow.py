@@ -6,6 +6,7 @@ authentication and retries.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -148,6 +149,8 @@ def extract_value(ex: Extract, resp: Response) -> Any:
             value = value.strip()
     if ex.regex is not None and value is not None:
         value = None if isinstance(value, dict | list) else _search(ex.regex, as_text(value))
+    if ex.html and isinstance(value, str):
+        value = html.unescape(value)
     return None if value == "" else value
 
 

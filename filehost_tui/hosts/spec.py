@@ -24,7 +24,8 @@ class Extract:
 
     Exactly one source (`json` path, `header`, `cookie` from Set-Cookie, or the whole `body`);
     `regex` alone searches the body, and after another source it narrows that value (group 1 when
-    the pattern has a group). `optional` values may be missing without failing the step.
+    the pattern has a group). `html` unescapes entities (an action URL scraped from a page).
+    `optional` values may be missing without failing the step.
     """
 
     json: str | None = None
@@ -32,6 +33,7 @@ class Extract:
     header: str | None = None
     cookie: str | None = None
     body: bool = False
+    html: bool = False
     optional: bool = False
 
 

@@ -64,6 +64,7 @@ def _extract(data: Any, where: str) -> Extract:
         header=t.take("header", str, None),
         cookie=t.take("cookie", str, None),
         body=t.take("body", bool, False),
+        html=t.take("html", bool, False),
         optional=t.take("optional", bool, False),
     )
     t.finish()
@@ -213,6 +214,7 @@ def parse_spec(data: dict[str, Any], *, source: Path | None, builtin: bool) -> H
     host_id = t.take("id", str)
     if not _ID.match(host_id):
         raise SpecError("id", "use lower-case letters, digits, '.', '_' or '-'")
+    name, family = t.take("name", str), t.take("family", str)
     base_url = t.take("base_url", str, None)
     bases = t.string_table("bases")
     for name, url in [("base_url", base_url), *((f"bases.{k}", v) for k, v in bases.items())]:
@@ -224,8 +226,8 @@ def parse_spec(data: dict[str, Any], *, source: Path | None, builtin: bool) -> H
     account_data = t.take("account", list, [])
     spec = HostSpec(
         id=host_id,
-        name=t.take("name", str),
-        family=t.take("family", str),
+        name=name,
+        family=family,
         docs=t.take("docs", str, None),
         credential_fields=t.strings("credential_fields", ()),
         required_credentials=t.strings("required_credentials", ()),
@@ -259,7 +261,7 @@ def load_spec_file(path: Path, *, builtin: bool = False) -> HostSpec:
     try:
         return parse_spec(data, source=path, builtin=builtin)
     except SpecError as exc:
-        raise SpecError(exc.key, f"{path}: {exc}") from None
+        raise SpecError("", f"{path}: {exc}") from None
 
 
 def builtin_spec_files() -> list[Path]:

@@ -1,0 +1,246 @@
+"""The HTTP side of the fake hosts: one threaded loopback server per family, with fault injection.
+
+The request handler routes to the family, applies any queued fault (the ones that only need HTTP
+plumbing are handled here), streams bodies through `BodyReader` so uploads never sit in memory,
+and always answers with a Content-Length so keep-alive clients stay in sync. It never logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from filehost_tui.demo.body import BodyReader, ClientGone
+from filehost_tui.demo.exchange import (
+    BadRequest,
+    Reply,
+    Request,
+    html_reply,
+    json_reply,
+    text_reply,
+)
+from filehost_tui.demo.families.base import Family, Route
+from filehost_tui.demo.faults import Fault, FaultQueue
+from filehost_tui.demo.recording import Recorder, RequestRecord
+
+DEFAULT_RESET_AFTER = 64 * 1024
+EARLY_LINGER_S = 0.5
+
+
+class _Abandon(Exception):
+    """Leave the request without an answer (the socket was reset, or the client went away)."""
+
+
+class FakeHTTPServer(ThreadingHTTPServer):
+    """Holds what the handlers share: the family, faults, recorder, throttle and stop event."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], family: Family, faults: FaultQueue,
+                 recorder: Recorder, rcvbuf: int = 0) -> None:  # fmt: skip
+        self.family = family
+        self.faults = faults
+        self.recorder = recorder
+        self.throttle_bps = 0
+        self.stopping = threading.Event()
+        self.errors: list[str] = []
+        self._rcvbuf = rcvbuf
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, FakeRequestHandler)
+
+    def server_bind(self) -> None:
+        if self._rcvbuf:  # small receive window: the client's progress follows the throttle
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._rcvbuf)
+        super().server_bind()
+
+    def track(self, conn: socket.socket, add: bool) -> None:
+        with self._conns_lock:
+            (self._conns.add if add else self._conns.discard)(conn)
+
+    def close_connections(self) -> None:
+        """Wake handler threads blocked on reads (idle keep-alive, half-sent bodies)."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.errors.append(traceback.format_exc())
+
+
+class FakeRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FakeHTTPServer
+    server_version = "FakeHost/1.0"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self._expect_continue = False
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, False)
+        with contextlib.suppress(OSError, ValueError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: the demo's terminal and test output belong to someone else."""
+
+    def handle_expect_100(self) -> bool:
+        self._expect_continue = True  # sent on the first body read, so early answers skip it
+        return True
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = lambda self: self._dispatch()  # noqa: E731
+
+    def _send_continue(self) -> None:
+        if self._expect_continue:
+            self._expect_continue = False
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _body_reader(self) -> BodyReader:
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        length = None
+        if not chunked and self.headers.get("Content-Length"):
+            try:
+                length = int(self.headers["Content-Length"])
+            except ValueError:
+                length = -1
+            if length < 0:
+                raise BadRequest("invalid Content-Length")
+        return BodyReader(self.rfile, length=length, chunked=chunked, stopping=self.server.stopping,
+                          throttle=lambda: self.server.throttle_bps, on_first_read=self._send_continue)  # fmt: skip
+
+    def _dispatch(self) -> None:
+        srv = self.server
+        url = urlsplit(self.path)
+        target = url.path + (f"?{url.query}" if url.query else "")
+        found = srv.family.match(self.command, url.path, target)
+        route, match = found if found else (None, None)
+        step = route.step if route else "unknown"
+        status = 0
+        try:
+            body = self._body_reader()
+            req = Request(self.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True)),
+                          self.headers, body)  # fmt: skip
+            if step == "upload":
+                srv.recorder.add_attempt()
+            fault = srv.faults.take(step) if route else None
+            reply = self._answer(route, match, req, fault)
+            if reply is not None:
+                body.drain()
+                status = reply.status
+                self._send(reply)
+        except BadRequest as exc:
+            status = 400
+            self._send(text_reply(f"Bad request: {exc}\n", 400), close=True)
+        except (_Abandon, ClientGone, ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception:
+            srv.errors.append(traceback.format_exc())
+            status = 500
+            with contextlib.suppress(OSError):
+                self._send(text_reply("Internal error in the fake host\n", 500), close=True)
+        srv.recorder.add_request(RequestRecord(self.command, url.path, step, status))
+
+    def _answer(
+        self, route: Route | None, match: Any, req: Request, fault: Fault | None
+    ) -> Reply | None:
+        if route is None:
+            return text_reply("Not found\n", 404)
+        family = self.server.family
+        kind = fault.kind if fault else None
+        if kind in (None, "no_link", "processing", "throttle"):
+            if kind == "throttle":
+                bps = int(fault.param("bytes_per_s", fault.param("bps", 0)))  # type: ignore[union-attr]
+                req.body.set_throttle(lambda: bps)  # this request only
+            req.fault = fault if kind in ("no_link", "processing") else None
+            return route.handler(req, match)
+        assert fault is not None
+        if kind in ("reset", "stall"):
+            self._read_up_to(
+                req.body,
+                int(fault.param("after_bytes", DEFAULT_RESET_AFTER if kind == "reset" else 0)),
+            )
+            self._reset() if kind == "reset" else self._stall()
+        if kind == "early_413":
+            self._early_answer(family.too_large())
+        req.fault = fault
+        return self._fault_reply(family, req, fault)
+
+    def _fault_reply(self, family: Family, req: Request, fault: Fault) -> Reply:
+        kind = fault.kind
+        if kind == "expired_token":
+            return family.stale_token(req)
+        if kind == "quota":
+            return family.quota_error(req)
+        req.body.drain()  # the remaining kinds answer after the whole body, like a proxy would
+        if kind == "garbage":
+            return html_reply("<html>oops", int(fault.param("status", 200)))
+        if kind == "flood":
+            return text_reply("Flood detected: IP Locked #1", 403)
+        if kind == "rate_limit_body":
+            return json_reply({"status": "error-rateLimit", "data": {}})
+        return _status_reply(fault)
+
+    def _read_up_to(self, body: BodyReader, limit: int) -> None:
+        while body.count < limit and body.read(min(256 * 1024, limit - body.count)):
+            pass
+
+    def _reset(self) -> None:
+        """Abort with a TCP RST: linger 0, then close the socket under the client's feet."""
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            self.connection.close()
+            self.rfile.close()
+        raise _Abandon
+
+    def _stall(self) -> None:
+        self.server.stopping.wait()
+        raise _Abandon
+
+    def _early_answer(self, reply: Reply) -> None:
+        """Answer before the body ends, then close (reading a little so the client sees it)."""
+        self._send(reply, close=True)
+        deadline = time.monotonic() + EARLY_LINGER_S
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_WR)
+            while (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
+                if not self.connection.recv(256 * 1024):
+                    break
+        raise _Abandon
+
+    def _send(self, reply: Reply, *, close: bool = False) -> None:
+        self._expect_continue = False  # answering now: never send 100 afterwards
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        if close or self.server.stopping.is_set():
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+
+def _status_reply(fault: Fault) -> Reply:
+    retry_after = fault.param("retry_after")
+    status = int(fault.param("status", 429 if retry_after is not None else 500))
+    headers = (("Retry-After", str(retry_after)),) if retry_after is not None else ()
+    body = {"status": "error", "code": status, "message": f"fake fault: HTTP {status}"}
+    return Reply(status, json.dumps(body).encode(), "application/json", headers)

@@ -1,0 +1,494 @@
+"""HTTP transfers over pycurl: one reusable handle per thread, files streamed from disk.
+
+Why pycurl and not a pure-Python client: uploads are multi-GiB and must run at line rate with a
+rate limit, a stall detector and a cancel hook, without holding the file in memory. libcurl does all of
+that in C; Python is only called for progress (O(1)) and for the small API replies.
+
+Transport failures become UploadError values with a kind (network, timeout, tls, cancelled, ...);
+HTTP statuses are returned as Response values and judged by classify.py. Messages never name a URL
+without redact_url() (re-exported here from filehost_tui.redact), because query strings carry tokens
+and API keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlencode
+
+import pycurl
+
+from filehost_tui import __version__
+from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.redact import redact_tokens, redact_url
+
+__all__ = [
+    "FieldPart",
+    "FilePart",
+    "Progress",
+    "Response",
+    "Transfer",
+    "classify_curl_error",
+    "excerpt",
+    "redact_url",
+    "redact_urls_in",
+    "system_ca_bundle",
+    "thread_transfer",
+    "with_params",
+]
+
+Progress = Callable[[int, int], bool]  # (uploaded_bytes, total_bytes) -> True to ABORT
+
+# API replies are small; a bigger one comes from a broken or hostile host.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+UPLOAD_BUFFER = 2 * 1024 * 1024  # libcurl's maximum; fewer, larger socket writes at high speed
+USER_AGENT = f"filehost-tui/{__version__}"
+POLL_INTERVAL = 0.1  # seconds: the longest a cancel waits for the progress callback to run
+
+# Where distributions keep their CA bundle. Wheels of pycurl ship a libcurl compiled with one
+# distribution's path (e.g. /etc/pki/tls/certs/ca-bundle.crt), which does not exist on the others.
+SYSTEM_CA_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch, Gentoo
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/ssl/cert.pem",  # Alpine, macOS, BSDs
+)
+
+_TLS_CODES = {51, 58, 60, 77, 83, 90, 91}  # peer cert/name/CA-file/pinning/status failures
+_CERT_TEXT = re.compile(r"certificate|\bCA\b|self[- ]signed|issuer", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+@dataclass(frozen=True)
+class FieldPart:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FilePart:
+    name: str
+    path: Path
+    filename: str
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]  # lower-cased names, last value wins
+    body: bytes
+    url: str  # effective URL
+    # Every header of the final response, in order (e.g. several Set-Cookie lines).
+    header_items: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def text(self) -> str:
+        """The body decoded with the charset the server named, else UTF-8 (undecodable -> U+FFFD)."""
+        match = re.search(r"charset=([\w.:-]+)", self.headers.get("content-type", ""), re.I)
+        try:
+            return self.body.decode(match.group(1) if match else "utf-8", "replace")
+        except LookupError:
+            return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise UploadError(
+                ErrorKind.BAD_RESPONSE,
+                f"expected JSON from {redact_url(self.url)} (HTTP {self.status}), "
+                f"got {excerpt(self.text())!r}",
+            ) from None
+
+
+def excerpt(text: str, limit: int = 120) -> str:
+    """One line of at most `limit` characters: enough to recognise a reply, short enough to log."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def redact_urls_in(text: str) -> str:
+    """Text (e.g. a libcurl message) with every URL in it passed through redact_url()."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def system_ca_bundle() -> str | None:
+    """The CA file to use when none is configured: $CURL_CA_BUNDLE / $SSL_CERT_FILE, else the first
+    distribution bundle that exists, else None (libcurl's compiled-in default)."""
+    for candidate in (os.environ.get("CURL_CA_BUNDLE"), os.environ.get("SSL_CERT_FILE")):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    return next((p for p in SYSTEM_CA_BUNDLES if os.path.isfile(p)), None)
+
+
+def with_params(url: str, params: Mapping[str, str] | None) -> str:
+    """`url` with `params` appended to its query string (URL-encoded)."""
+    if not params:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(list(params.items()))
+
+
+class _Collector:
+    """Response headers and body as libcurl hands them over; the body is capped."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.overflow = False
+
+    def header(self, line: bytes) -> None:
+        text = line.decode("iso-8859-1").rstrip("\r\n")
+        if text.startswith("HTTP/"):
+            self.items = []  # a new response (redirect, 1xx): keep only the last one's headers
+        elif ":" in text:
+            name, _, value = text.partition(":")
+            self.items.append((name.strip().lower(), value.strip()))
+
+    def write(self, data: bytes) -> int | None:
+        self.size += len(data)
+        if self.size > MAX_REPLY_BYTES:
+            self.overflow = True
+            return 0  # libcurl: fewer bytes than given = write error, transfer stops
+        self.chunks.append(data)
+        return None
+
+
+class Transfer:
+    """One pycurl handle, reused for all requests made by one thread. Not thread-safe: one per thread.
+
+    Reusing the handle keeps libcurl's connection cache, DNS cache and TLS sessions, so a login, an
+    upload and a poll to one host share a single connection.
+    """
+
+    def __init__(
+        self,
+        *,
+        ca_bundle: str | None = None,
+        connect_timeout: float = 20.0,
+        low_speed_limit: int = 1,
+        low_speed_time: int = 60,
+    ) -> None:
+        self.ca_bundle = ca_bundle
+        self.connect_timeout = connect_timeout
+        self.low_speed_limit = low_speed_limit
+        self.low_speed_time = low_speed_time
+        self._curl: pycurl.Curl | None = None
+        self._multi: pycurl.CurlMulti | None = None
+
+    def close(self) -> None:
+        """Close the handle and its connections; a later request opens a fresh one."""
+        if self._curl is not None:
+            self._curl.close()
+            self._curl = None
+        if self._multi is not None:
+            self._multi.close()
+            self._multi = None
+
+    def _perform(self, curl: pycurl.Curl) -> None:
+        """curl.perform(), but waking at least every POLL_INTERVAL.
+
+        libcurl's own perform() sleeps up to a second while the socket is not writable (a slow
+        receiver, a rate limit), and only calls the progress callback when it wakes. Driving the
+        handle through a multi handle with a short wait bounds how long a cancel takes. The multi
+        handle is kept, so its connection cache (reuse across requests) lives as long as we do.
+        """
+        if self._multi is None:
+            self._multi = pycurl.CurlMulti()
+        multi = self._multi
+        multi.add_handle(curl)
+        try:
+            while True:
+                _, running = multi.perform()
+                if not running:
+                    break
+                _wait(multi, POLL_INTERVAL)
+            _, _, failed = multi.info_read()
+        finally:
+            multi.remove_handle(curl)
+        if failed:
+            _, code, message = failed[0]
+            raise pycurl.error(code, message)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        multipart: Sequence[FieldPart | FilePart] | None = None,
+        body_file: Path | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        follow_redirects: bool = False,
+        progress: Progress | None = None,
+        max_send_speed: int = 0,
+        timeout: float | None = None,
+    ) -> Response:
+        """Perform one request. HTTP error statuses are returned; transport failures raise UploadError."""
+        bodies = [form is not None, json_body is not None, bool(multipart), body_file is not None]
+        if sum(bodies) > 1:
+            raise ValueError("give at most one of form, json_body, multipart, body_file")
+        full_url = with_params(url, params)
+        if self._curl is None:
+            self._curl = pycurl.Curl()
+        curl = self._curl
+        curl.reset()
+        sink = _Collector()
+        call = _ProgressCall(progress)
+        with ExitStack() as stack:
+            self._set_common(curl, full_url, sink, timeout, max_send_speed, follow_redirects)
+            extra = dict(headers or {})
+            call.known_total = self._set_body(
+                curl, stack, method.upper(), extra, form, json_body, multipart, body_file
+            )
+            curl.setopt(pycurl.HTTPHEADER, _header_lines(extra))
+            if basic_auth is not None:
+                curl.setopt(pycurl.HTTPAUTH, pycurl.HTTPAUTH_BASIC)
+                curl.setopt(pycurl.USERNAME, basic_auth[0])
+                curl.setopt(pycurl.PASSWORD, basic_auth[1])
+            curl.setopt(pycurl.NOPROGRESS, 0)
+            curl.setopt(pycurl.XFERINFOFUNCTION, call)
+            try:
+                self._perform(curl)
+            except pycurl.error as exc:
+                raise self._failure(exc, method, full_url, sink, call) from None
+        items = sink.items
+        return Response(
+            status=int(curl.getinfo(pycurl.RESPONSE_CODE)),
+            headers=dict(items),
+            body=b"".join(sink.chunks),
+            url=curl.getinfo(pycurl.EFFECTIVE_URL) or full_url,
+            header_items=tuple(items),
+        )
+
+    def _set_common(
+        self,
+        curl: pycurl.Curl,
+        url: str,
+        sink: _Collector,
+        timeout: float | None,
+        max_send_speed: int,
+        follow_redirects: bool,
+    ) -> None:
+        web = pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS
+        curl.setopt(pycurl.URL, url)
+        curl.setopt(pycurl.PROTOCOLS, web)
+        curl.setopt(pycurl.REDIR_PROTOCOLS, web)
+        curl.setopt(pycurl.NOSIGNAL, 1)
+        curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self.connect_timeout * 1000)))
+        curl.setopt(pycurl.LOW_SPEED_LIMIT, self.low_speed_limit)
+        curl.setopt(pycurl.LOW_SPEED_TIME, self.low_speed_time)
+        if timeout is not None:
+            curl.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
+        curl.setopt(pycurl.SSL_VERIFYPEER, 1)
+        curl.setopt(pycurl.SSL_VERIFYHOST, 2)
+        cafile = self.ca_bundle or system_ca_bundle()
+        if cafile:
+            curl.setopt(pycurl.CAINFO, cafile)
+        curl.setopt(pycurl.FOLLOWLOCATION, 1 if follow_redirects else 0)
+        curl.setopt(pycurl.MAXREDIRS, 10)
+        curl.setopt(pycurl.MAX_SEND_SPEED_LARGE, max(0, int(max_send_speed)))
+        curl.setopt(pycurl.UPLOAD_BUFFERSIZE, UPLOAD_BUFFER)
+        curl.setopt(pycurl.TCP_KEEPALIVE, 1)
+        curl.setopt(pycurl.ACCEPT_ENCODING, "")
+        curl.setopt(pycurl.USERAGENT, USER_AGENT)
+        curl.setopt(pycurl.HEADERFUNCTION, sink.header)
+        curl.setopt(pycurl.WRITEFUNCTION, sink.write)
+
+    def _set_body(
+        self,
+        curl: pycurl.Curl,
+        stack: ExitStack,
+        method: str,
+        headers: dict[str, str],
+        form: Mapping[str, str] | None,
+        json_body: Any,
+        multipart: Sequence[FieldPart | FilePart] | None,
+        body_file: Path | None,
+    ) -> int:
+        """Configure the method and body; return the upload size when known up front (else 0)."""
+        total = 0
+        if body_file is not None:
+            fh = stack.enter_context(_open_local(body_file))
+            total = os.fstat(fh.fileno()).st_size
+            curl.setopt(pycurl.READFUNCTION, fh.read)
+            curl.setopt(pycurl.SEEKFUNCTION, _seeker(fh))
+            if method == "PUT":
+                curl.setopt(pycurl.UPLOAD, 1)
+                curl.setopt(pycurl.INFILESIZE_LARGE, total)
+            else:
+                curl.setopt(pycurl.POST, 1)
+                curl.setopt(pycurl.POSTFIELDSIZE_LARGE, total)
+        elif multipart:
+            mime, total = _mime(curl, stack, multipart)
+            curl.setopt(pycurl.MIMEPOST, mime)
+        elif form is not None:
+            curl.setopt(pycurl.POSTFIELDS, urlencode(list(form.items())))
+        elif json_body is not None:
+            curl.setopt(pycurl.POSTFIELDS, json.dumps(json_body))
+            headers.setdefault("Content-Type", "application/json")
+        elif method == "GET":
+            curl.setopt(pycurl.HTTPGET, 1)
+            return 0
+        elif method == "HEAD":
+            curl.setopt(pycurl.NOBODY, 1)
+            return 0
+        elif method == "POST":
+            curl.setopt(pycurl.POSTFIELDS, "")
+        expected = "PUT" if body_file is not None and method == "PUT" else "POST"
+        if method != expected:
+            curl.setopt(pycurl.CUSTOMREQUEST, method)
+        return total
+
+    def _failure(
+        self, exc: pycurl.error, method: str, url: str, sink: _Collector, call: _ProgressCall
+    ) -> BaseException:
+        code, text = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
+        if call.error is not None:
+            return call.error  # the caller's progress callback raised: surface its exception
+        where = f"{method.upper()} {redact_url(url)}"
+        kind = classify_curl_error(code, text)
+        if kind is ErrorKind.CANCELLED or call.aborted:
+            return UploadError(ErrorKind.CANCELLED, f"{where}: cancelled")
+        if sink.overflow:
+            return UploadError(
+                ErrorKind.BAD_RESPONSE, f"{where}: reply larger than {MAX_REPLY_BYTES} bytes"
+            )
+        detail = redact_tokens(redact_urls_in(text)) or f"libcurl error {code}"
+        if kind is ErrorKind.TLS:
+            detail += (
+                "; if the host uses a private or corporate CA, set ca_bundle in config.toml "
+                "to your CA file (PEM)"
+            )
+        return UploadError(kind, f"{where}: {detail}")
+
+
+class _ProgressCall:
+    """XFERINFOFUNCTION adapter: O(1) per call; remembers why it aborted."""
+
+    __slots__ = ("progress", "known_total", "aborted", "error")
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.known_total = 0
+        self.aborted = False
+        self.error: BaseException | None = None
+
+    def __call__(self, dltotal: int, dlnow: int, ultotal: int, ulnow: int) -> int:
+        if self.progress is None:
+            return 0
+        try:
+            if self.progress(ulnow, ultotal or self.known_total):
+                self.aborted = True
+                return 1
+        except BaseException as exc:  # noqa: BLE001 - re-raised after perform() returns
+            self.error = exc
+            return 1
+        return 0
+
+
+def classify_curl_error(code: int, text: str = "") -> ErrorKind:
+    """The error kind of a libcurl error code (and, for code 35, its message)."""
+    if code == pycurl.E_ABORTED_BY_CALLBACK:
+        return ErrorKind.CANCELLED
+    if code == pycurl.E_OPERATION_TIMEDOUT:
+        return ErrorKind.TIMEOUT
+    if code in _TLS_CODES or (code == pycurl.E_SSL_CONNECT_ERROR and _CERT_TEXT.search(text)):
+        return ErrorKind.TLS
+    if code == pycurl.E_READ_ERROR:
+        return ErrorKind.NOT_FOUND  # the local file could not be read (gone, truncated, unreadable)
+    if code in (1, 3, 47):  # unsupported protocol, malformed URL, too many redirects
+        return ErrorKind.BAD_RESPONSE
+    return ErrorKind.NETWORK
+
+
+def _wait(multi: pycurl.CurlMulti, cap: float) -> None:
+    """Sleep until a socket of `multi` is ready, its next timer is due, or `cap` seconds pass."""
+    due_ms = multi.timeout()
+    limit = cap if due_ms < 0 else min(cap, due_ms / 1000)
+    if limit <= 0:
+        return
+    readers, writers, errors = multi.fdset()
+    if readers or writers or errors:
+        select.select(readers, writers, errors, limit)
+    else:  # nothing to watch yet (e.g. name resolution in a thread): libcurl advises a short nap
+        time.sleep(min(limit, 0.01))
+
+
+def _header_lines(headers: Mapping[str, str]) -> list[str]:
+    lines = [f"{k}: {v}" for k, v in headers.items()]
+    if not any(k.lower() == "expect" for k in headers):
+        lines.append("Expect:")  # never wait for "100 Continue": it costs a round trip or a second
+    return lines
+
+
+def _open_local(path: Path) -> BinaryIO:
+    try:
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller's ExitStack
+    except OSError as exc:
+        raise UploadError(ErrorKind.NOT_FOUND, f"cannot read {path}: {exc.strerror}") from None
+
+
+def _seeker(fh: BinaryIO) -> Callable[[int, int], int]:
+    def seek(offset: int, origin: int) -> int:
+        try:
+            fh.seek(offset, origin)
+        except OSError:
+            return pycurl.SEEKFUNC_FAIL
+        return pycurl.SEEKFUNC_OK
+
+    return seek
+
+
+def _mime(
+    curl: pycurl.Curl, stack: ExitStack, parts: Sequence[FieldPart | FilePart]
+) -> tuple[pycurl.CurlMime, int]:
+    """A MIME body whose file parts libcurl streams from disk, and the files' total size."""
+    mime = stack.enter_context(pycurl.CurlMime(curl))
+    total = 0
+    for part in _checked(parts):
+        if isinstance(part, FieldPart):
+            mime.add_field(part.name.encode(), part.value.encode())
+            continue
+        total += part.path.stat().st_size
+        mime.add_file(
+            part.name.encode(),
+            os.fsencode(part.path),
+            filename=part.filename.encode(),
+            content_type=part.content_type.encode(),
+        )
+    return mime, total
+
+
+def _checked(parts: Sequence[FieldPart | FilePart]) -> Iterator[FieldPart | FilePart]:
+    for part in parts:
+        if isinstance(part, FilePart) and not part.path.is_file():
+            raise UploadError(ErrorKind.NOT_FOUND, f"file not found: {part.path}")
+        yield part
+
+
+_local = threading.local()
+
+
+def thread_transfer(**kwargs: Any) -> Transfer:
+    """The calling thread's reusable Transfer; a new one if the settings differ from the last call."""
+    key = tuple(sorted(kwargs.items()))
+    current: Transfer | None = getattr(_local, "transfer", None)
+    if current is None or getattr(_local, "key", None) != key:
+        if current is not None:
+            current.close()
+        current = Transfer(**kwargs)
+        _local.transfer, _local.key = current, key
+    return current

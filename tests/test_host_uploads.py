@@ -1,0 +1,344 @@
+"""Real pycurl uploads through the spec interpreter against each family's fake host on 127.0.0.1.
+
+Every built-in spec runs unchanged; only its base_url is pointed at the fake (named bases follow).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from filehost_tui.config import HostSettings
+from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.hosts.client import HostClient, UploadResult
+from filehost_tui.hosts.spec import HostSpec
+from filehost_tui.hosts.spec_loader import load_specs
+from filehost_tui.secret import Secret
+
+FAMILY_OF = {
+    "rapidgator": "rapidgator",
+    "keep2share": "k2s",
+    "fileboom": "k2s",
+    "tezfiles": "k2s",
+    "katfile": "xfs_api",
+    "filespace": "xfs_session",
+    "1fichier": "onefichier",
+    "gofile": "gofile",
+    "pixeldrain": "pixeldrain",
+    "catbox": "catbox",
+    "0x0": "0x0",
+}
+CREDENTIALS = {
+    "username": "alice@example.invalid",
+    "password": "pw-Secret-123",
+    "api_key": "apikey-Secret-456",
+    "access_token": "access-Secret-789",
+    "token": "gofile-Secret-000",
+    "userhash": "userhash-Secret-111",
+}
+SPECS = load_specs(None).specs
+
+
+def never_cancel(done: int, total: int) -> bool:
+    return False
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("files") / "sample file.bin"
+    path.write_bytes(os.urandom(2 * 1024 * 1024 + 123))
+    return path
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def request_steps(fake: FakeHost, count: int) -> list[str]:
+    """The steps of the requests the fake saw, once it has logged `count` of them (it logs each
+    request just after answering it, so the client can be a moment ahead)."""
+    deadline = time.monotonic() + 30
+    while len(fake.requests) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [r.step for r in fake.requests]
+
+
+class Host:
+    """A fake family plus a HostClient for one built-in spec pointed at it."""
+
+    def __init__(self, host_id: str, **settings: Any) -> None:
+        self.spec: HostSpec = SPECS[host_id]
+        self.creds = {k: v for k, v in CREDENTIALS.items() if k in self.spec.credential_fields}
+        self.fake = FakeHost(FAMILY_OF[host_id], credentials=self.creds).start()
+        self.settings = HostSettings(base_url=self.fake.base_url, **settings)
+        self.client = self.make_client()
+
+    def make_client(self, creds: dict[str, str] | None = None) -> HostClient:
+        given = self.creds if creds is None else creds
+        secrets = {k: Secret(v) for k, v in given.items()}
+        return HostClient(self.spec, self.settings, secrets)
+
+    def upload(self, path: Path, **kwargs: Any) -> UploadResult:
+        kwargs.setdefault("progress", never_cancel)
+        return self.client.upload(path, name=path.name, **kwargs)
+
+    def failure(self, path: Path, **kwargs: Any) -> UploadError:
+        with pytest.raises(UploadError) as caught:
+            self.upload(path, **kwargs)
+        message = str(caught.value)
+        for secret in self.creds.values():
+            assert secret not in message
+        return caught.value
+
+
+@pytest.fixture
+def host() -> Iterator[Any]:
+    made: list[Host] = []
+
+    def make(host_id: str, **settings: Any) -> Host:
+        made.append(Host(host_id, **settings))
+        return made[-1]
+
+    yield make
+    for h in made:
+        h.fake.stop()
+        assert h.fake.errors == []
+
+
+@pytest.mark.parametrize("host_id", sorted(FAMILY_OF))
+def test_builtin_spec_uploads_to_its_fake_family_and_returns_the_link(
+    host: Any, sample: Path, host_id: str
+) -> None:
+    h = host(host_id)
+    result = h.upload(sample)
+    assert result.url.startswith(h.fake.base_url + "/")
+    assert result.file_id
+    [received] = h.fake.received
+    assert received.md5 == md5_of(sample) and received.size == sample.stat().st_size
+
+
+def test_progress_covers_hashing_and_sending_and_ends_at_file_size(host: Any, sample: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    host("rapidgator").upload(sample, progress=lambda d, t: seen.append((d, t)) and False)
+    size = sample.stat().st_size
+    assert {t for _, t in seen} == {size}
+    assert seen[-1][0] == size and max(d for d, _ in seen) == size
+
+
+def test_expired_token_causes_exactly_one_relogin_then_success(host: Any, sample: Path) -> None:
+    h = host("rapidgator")
+    h.fake.inject("expired_token")
+    assert h.upload(sample).url
+    assert h.fake.login_count == 2
+    assert len(h.fake.received) == 1
+
+
+def test_two_expiries_in_a_row_fail_with_auth_instead_of_looping(host: Any, sample: Path) -> None:
+    h = host("rapidgator")
+    h.fake.inject("expired_token", times=2)
+    error = h.failure(sample)
+    assert error.kind is ErrorKind.AUTH
+    assert h.fake.login_count == 2
+    assert h.fake.received == []
+
+
+def test_expired_session_cookie_logs_in_again_once(host: Any, sample: Path) -> None:
+    h = host("filespace")
+    assert h.upload(sample).url
+    h.fake.inject("expired_token")
+    assert h.upload(sample).url
+    assert h.fake.login_count == 2
+    assert len(h.fake.received) == 2
+
+
+def test_token_is_shared_by_concurrent_workers(host: Any, sample: Path) -> None:
+    h = host("rapidgator")
+    results: list[UploadResult] = []
+    copies = []
+    for i in range(3):  # distinct contents: no dedup shortcut
+        copy = sample.with_name(f"copy{i}.bin")
+        copy.write_bytes(sample.read_bytes() + bytes([i]))
+        copies.append(copy)
+    workers = [threading.Thread(target=lambda p=p: results.append(h.upload(p))) for p in copies]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert len(results) == 3 and h.fake.login_count == 1
+
+
+def test_single_use_session_id_is_fetched_fresh_for_each_upload(host: Any, sample: Path) -> None:
+    h = host("katfile")
+    first, second = h.upload(sample), h.upload(sample)
+    assert first.url != second.url
+    sessions = [r.fields["sess_id"] for r in h.fake.received]
+    assert len(sessions) == 2 and sessions[0] != sessions[1]
+
+
+def test_rapidgator_dedup_returns_link_without_sending_the_body_again(
+    host: Any, sample: Path
+) -> None:
+    h = host("rapidgator")
+    h.upload(sample)
+    second = h.upload(sample)
+    assert second.url.startswith(h.fake.base_url) and second.file_id
+    assert h.fake.upload_attempts == 1 and len(h.fake.received) == 1
+    steps = request_steps(h.fake, 5)
+    assert steps == ["login", "server", "upload", "poll", "server"]
+
+
+FAULTS = [
+    # host id, fault kind, fault params, HostSettings extras, expected kind
+    ("catbox", "status", {"status": 429, "retry_after": 7}, {}, ErrorKind.RATE_LIMITED),
+    ("keep2share", "status", {"status": 429, "retry_after": 7}, {}, ErrorKind.RATE_LIMITED),
+    ("gofile", "status", {"status": 503}, {}, ErrorKind.SERVER),
+    ("katfile", "status", {"status": 503}, {}, ErrorKind.SERVER),
+    ("pixeldrain", "reset", {"after_bytes": 256 * 1024}, {}, ErrorKind.NETWORK),
+    ("0x0", "stall", {"after_bytes": 64 * 1024}, {"low_speed_time": 1}, ErrorKind.TIMEOUT),
+    ("pixeldrain", "early_413", {}, {}, ErrorKind.TOO_LARGE),
+    ("keep2share", "early_413", {}, {}, ErrorKind.TOO_LARGE),
+    ("gofile", "garbage", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("rapidgator", "garbage", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("catbox", "garbage", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("catbox", "no_link", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("keep2share", "no_link", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("1fichier", "no_link", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("filespace", "no_link", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("rapidgator", "no_link", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("keep2share", "quota", {}, {}, ErrorKind.QUOTA),
+    ("keep2share", "expired_token", {}, {}, ErrorKind.AUTH),
+    ("1fichier", "flood", {}, {}, ErrorKind.RATE_LIMITED),
+    ("gofile", "rate_limit_body", {}, {}, ErrorKind.RATE_LIMITED),
+]
+
+
+@pytest.mark.parametrize(
+    ("host_id", "fault", "params", "settings", "kind"),
+    FAULTS,
+    ids=[f"{f[0]}-{f[1]}-{f[2].get('status', '')}".rstrip("-") for f in FAULTS],
+)
+def test_fault_ends_in_the_right_error_kind(
+    host: Any, sample: Path, host_id: str, fault: str, params: dict, settings: dict, kind: ErrorKind
+) -> None:
+    h = host(host_id, **settings)
+    h.fake.inject(fault, **params)
+    started = time.monotonic()
+    error = h.failure(sample)
+    assert error.kind is kind, str(error)
+    assert time.monotonic() - started < 30
+    if "retry_after" in params:
+        assert error.retry_after == params["retry_after"]
+
+
+def test_flood_lock_suggests_waiting_a_minute(host: Any, sample: Path) -> None:
+    h = host("1fichier")
+    h.fake.inject("flood")
+    assert h.failure(sample).retry_after == 60
+
+
+def test_wrong_credentials_fail_with_auth_and_never_show_the_secret(
+    host: Any, sample: Path
+) -> None:
+    for host_id, field in (("rapidgator", "password"), ("1fichier", "api_key")):
+        h = host(host_id)
+        wrong = dict(h.creds, **{field: "wrong-Secret-value"})
+        with pytest.raises(UploadError) as caught:
+            h.make_client(wrong).upload(sample, name="x.bin", progress=never_cancel)
+        assert caught.value.kind is ErrorKind.AUTH
+        assert "wrong-Secret-value" not in str(caught.value)
+
+
+def test_error_messages_mask_tokens_in_urls(host: Any, sample: Path) -> None:
+    h = host("rapidgator")
+    h.fake.inject("status", status=503, step="server")
+    error = h.failure(sample)
+    assert error.kind is ErrorKind.SERVER
+    assert "token=***" in error.message and "/api/v2/file/upload" in error.message
+
+
+def test_cancel_during_md5_stops_before_any_request(host: Any, sample: Path) -> None:
+    h = host("rapidgator")
+    error = h.failure(sample, progress=lambda done, total: done > 0)
+    assert error.kind is ErrorKind.CANCELLED
+    assert h.fake.login_count == 0 and h.fake.requests == []
+
+
+def test_cancel_during_upload_aborts_the_transfer(host: Any, sample: Path) -> None:
+    h = host("catbox")
+    error = h.failure(sample, progress=lambda done, total: done > 0)
+    assert error.kind is ErrorKind.CANCELLED
+    assert h.fake.received == []
+
+
+def test_check_account_verifies_login_and_api_keys(host: Any) -> None:
+    rapidgator = host("rapidgator")
+    assert rapidgator.client.check_account().verified
+    with pytest.raises(UploadError) as caught:
+        rapidgator.make_client(dict(rapidgator.creds, password="bad-pass-word")).check_account()
+    assert caught.value.kind is ErrorKind.AUTH
+    katfile = host("katfile")
+    assert katfile.client.check_account().verified
+    with pytest.raises(UploadError) as caught:
+        katfile.make_client({"api_key": "bad-key-value"}).check_account()
+    assert caught.value.kind is ErrorKind.AUTH
+    assert host("catbox").client.check_account().verified is False
+
+
+def test_poll_waits_while_the_host_is_still_processing(host: Any, sample: Path) -> None:
+    h = host("rapidgator")
+    h.fake.inject("processing")
+    assert h.upload(sample).url
+    assert request_steps(h.fake, 5) == ["login", "server", "upload", "poll", "poll"]
+
+
+def test_poll_gives_up_at_its_deadline_with_a_timeout(host: Any, sample: Path) -> None:
+    h = host("rapidgator")
+    upload_info = h.spec.steps[2]
+    assert upload_info.poll is not None
+    quick = replace(upload_info.poll, interval=0.1, timeout=0.5)
+    h.spec = replace(h.spec, steps=(*h.spec.steps[:2], replace(upload_info, poll=quick)))
+    h.client = h.make_client()
+    h.fake.inject("processing", times=100)
+    assert h.failure(sample).kind is ErrorKind.TIMEOUT
+
+
+def test_optional_credential_is_left_out_when_absent(host: Any, sample: Path) -> None:
+    h = host("gofile")
+    assert h.make_client({}).upload(sample, name="guest.bin", progress=never_cancel).url
+    h = host("catbox")
+    h.make_client({}).upload(sample, name="anon.bin", progress=never_cancel)
+    assert "userhash" not in h.fake.received[0].fields
+
+
+def test_user_spec_can_read_the_file_id_from_a_response_header(
+    host: Any, sample: Path, tmp_path: Path
+) -> None:
+    builtin = SPECS["0x0"].source
+    assert builtin is not None
+    text = builtin.read_text(encoding="utf-8").replace(
+        "file_id = { body = true, regex = '/([^/\\s]+)\\s*$', optional = true }",
+        'file_id = { header = "X-Token" }',
+    )
+    assert 'header = "X-Token"' in text
+    (tmp_path / "hosts").mkdir()
+    (tmp_path / "hosts" / "0x0.toml").write_text(text, encoding="utf-8")
+    registry = load_specs(tmp_path / "hosts")
+    assert registry.errors == []
+    h = host("0x0")
+    client = HostClient(registry.specs["0x0"], h.settings, {})
+    result = client.upload(sample, name=sample.name, progress=never_cancel)
+    assert result.file_id and len(result.file_id) == 22 and result.file_id not in result.url
+
+
+def test_missing_file_is_not_found(host: Any, tmp_path: Path) -> None:
+    error = host("catbox").failure(tmp_path / "gone.bin")
+    assert error.kind is ErrorKind.NOT_FOUND

@@ -191,3 +191,8 @@ def install_log_redaction(
         if not any(isinstance(f, RedactingFilter) for f in item.filters):
             item.addFilter(chosen)
     return chosen
+
+
+def scrub(text: str) -> str:
+    """Everything that may be stored or shown: registered secrets and token-shaped values masked."""
+    return SECRETS.redact(redact_tokens(text))

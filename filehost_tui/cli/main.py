@@ -1,0 +1,96 @@
+"""The `filehost-tui` command line (DESIGN §2). Textual is imported only when the TUI is opened."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Sequence
+
+import peewee
+
+from filehost_tui import __version__
+from filehost_tui.cli.context import Context
+from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links, cmd_status
+from filehost_tui.cli.run_command import cmd_run
+from filehost_tui.cli.stats_command import cmd_stats
+from filehost_tui.engine.database import database_error
+from filehost_tui.engine.metrics_store import PERIODS
+from filehost_tui.errors import UserError
+from filehost_tui.links import FORMATS
+from filehost_tui.paths import AppPaths
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and exit 2, like every bad input
+        self.exit(2, f"filehost-tui: error: {message}; see `filehost-tui --help`\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="filehost-tui", description=__doc__)
+    parser.add_argument(
+        "--home", metavar="DIR", help="keep database, config, cache and logs in DIR"
+    )
+    parser.add_argument("--version", action="version", version=f"filehost-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    add = sub.add_parser("add", help="queue files or folders for upload")
+    add.add_argument("paths", nargs="+", metavar="PATH")
+    add.add_argument("--host", action="append", required=True, metavar="ID")
+    add.add_argument("--name", metavar="TITLE")
+    add.set_defaults(func=cmd_add)
+
+    status = sub.add_parser("status", help="show the queue")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    for name in ("retry", "cancel", "pause", "resume"):
+        ctl = sub.add_parser(name, help=f"{name} uploads")
+        ctl.add_argument("ids", nargs="*", type=int, metavar="UPLOAD_ID")
+        group = ctl.add_mutually_exclusive_group()
+        group.add_argument("--all", action="store_true")
+        group.add_argument("--failed", action="store_true")
+        group.add_argument("--host", metavar="ID")
+        ctl.set_defaults(func=cmd_control)
+
+    links = sub.add_parser("links", help="print links of completed uploads")
+    links.add_argument("--format", choices=FORMATS, default="plain")
+    links.add_argument("--item", type=int, metavar="ID")
+    links.set_defaults(func=cmd_links)
+
+    run = sub.add_parser("run", help="process the queue without the TUI (headless)")
+    run.add_argument("--until-idle", action="store_true", help="exit once nothing is pending")
+    run.add_argument("--json", action="store_true", help="JSON lines instead of text lines")
+    run.set_defaults(func=cmd_run)
+
+    stats = sub.add_parser("stats", help="upload statistics per host")
+    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--period", choices=PERIODS, default="all")
+    stats.set_defaults(func=cmd_stats)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) in {"retry", "cancel", "pause", "resume"} and (
+        args.ids and (args.all or args.failed or args.host)
+    ):
+        print("filehost-tui: error: give upload ids or a selector, not both", file=sys.stderr)
+        return 2
+    ctx = Context(AppPaths.resolve(args.home))
+    try:
+        if args.command is None:
+            from filehost_tui.tui.launch import open_tui
+
+            return open_tui(ctx)
+        return args.func(ctx, args)
+    except UserError as exc:
+        print(f"filehost-tui: error: {exc}", file=sys.stderr)
+        return 2
+    except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        print(f"filehost-tui: error: {database_error(ctx.paths.database, exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        ctx.close()

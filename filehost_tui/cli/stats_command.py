@@ -1,0 +1,26 @@
+"""`stats`: what the metrics store says about speed and reliability per host."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from filehost_tui.cli.context import Context
+from filehost_tui.engine.queue_store import human_size
+
+
+def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
+    stats = ctx.metrics.stats(args.period)
+    if args.json:
+        print(json.dumps({"period": args.period, **{h: s.as_dict() for h, s in stats.items()}}))
+        return 0
+    print(
+        f"{'host':<12} {'files':>6} {'failed':>6} {'bytes':>11} {'avg/s':>11} {'peak/s':>11} {'ok%':>6}"
+    )
+    for host, s in sorted(stats.items(), key=lambda kv: (kv[0] == "total", kv[0])):
+        rate = "-" if s.success_rate is None else f"{100 * s.success_rate:.0f}%"
+        print(
+            f"{host:<12} {s.files:>6} {s.failed:>6} {human_size(s.bytes):>11} "
+            f"{human_size(s.avg_bytes_per_s):>11} {human_size(s.peak_bytes_per_s):>11} {rate:>6}"
+        )
+    return 0

@@ -1,0 +1,324 @@
+"""The engine: one worker per enabled host, each running up to its max_connections uploads at once
+under a global limit; a ticker that coalesces progress, writes it to the DB about once a second,
+watches the control plane, and samples bandwidth.
+
+Workers sleep on an event: a claimable row reaches the wire as soon as it is added (the doorbell
+rings) or becomes due (the worker's wait ends at the next due time), never after a polling delay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee
+
+from filehost_tui.config import Config, HostSettings, env_key
+from filehost_tui.credentials import lookup_credentials
+from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter
+from filehost_tui.engine.control import Control
+from filehost_tui.engine.doorbell import Doorbell
+from filehost_tui.engine.events import BandwidthUpdated, Event, EventSink, UploadProgress
+from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.runner_lock import RunnerLock
+from filehost_tui.engine.states import Status
+from filehost_tui.engine.upload_job import ABORT_CANCELLED, ABORT_PAUSED, ABORT_SHUTDOWN, UploadJob
+from filehost_tui.errors import ErrorKind
+from filehost_tui.hosts.client import HostClient
+from filehost_tui.hosts.spec import HostSpec, SpecRegistry
+from filehost_tui.paths import AppPaths
+
+log = logging.getLogger("filehost_tui.engine")
+
+TICK_S = 0.25  # progress events: a few per second per upload
+DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once a second
+SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
+IDLE_WAKE_S = 30.0  # a sleeping worker re-checks the queue at least this often
+
+Spawn = Callable[[Callable[[], None], str], None]
+
+
+@dataclass(frozen=True)
+class ActiveTransfer:
+    upload_id: int
+    item_id: int
+    host: str
+    phase: str
+    uploaded: int
+    total: int
+    bytes_per_s: float
+
+
+@dataclass(frozen=True)
+class HostState:
+    host: str
+    active: int
+    backoff_until: float | None
+    auth_failing: bool
+    bytes_per_s: float
+
+
+class HostRuntime:
+    """What one host's worker holds: its spec, settings, client, rate cap and recent trouble."""
+
+    def __init__(self, spec: HostSpec, settings: HostSettings, engine: Engine) -> None:
+        self.spec = spec
+        self.settings = settings
+        creds = lookup_credentials(spec.id, spec.credential_fields, engine.paths)
+        self.missing_credentials = [f for f in spec.required_credentials if f not in creds]
+        self.env_hint = " and ".join(env_key(spec.id, f.upper()) for f in self.missing_credentials)
+        self.client = HostClient(spec, settings, creds, ca_bundle=engine.config.ca_bundle)
+        self.limiter = RateLimiter(settings.max_upload_speed)
+        self.max_connections = max(1, settings.max_connections or spec.max_connections)
+        self.backoff_until: float | None = None
+        self.auth_failing = False
+
+    def note_success(self) -> None:
+        self.auth_failing = False
+        self.backoff_until = None
+
+    def note_failure(self, kind: ErrorKind, retry_at: float | None) -> None:
+        self.auth_failing = kind == ErrorKind.AUTH
+        self.backoff_until = retry_at
+
+
+class Engine:
+    def __init__(
+        self,
+        paths: AppPaths,
+        config: Config,
+        registry: SpecRegistry,
+        db: peewee.SqliteDatabase,
+        *,
+        sink: EventSink,
+        spawn: Spawn | None = None,
+    ) -> None:
+        self.paths = paths
+        self.config = config
+        self.registry = registry
+        self.db = db
+        self._sink = sink
+        self._spawn = spawn or _thread_spawn
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.queue = QueueStore(
+            db, host_limits={h: s.max_file_size for h, s in registry.specs.items()}
+        )
+        self.metrics = MetricsStore(db)
+        self.control = Control(self.queue, paths)
+        self.meter = BandwidthMeter()
+        self.global_limiter = RateLimiter(config.limits.max_upload_speed)
+        self.counters: Counter[str] = Counter()
+        self.hosts: dict[str, HostRuntime] = {}
+        self._active: dict[int, UploadJob] = {}
+        self._lock = threading.Lock()
+        self._archive_locks: dict[int, threading.Lock] = {}
+        self._wake = {h: threading.Event() for h in registry.specs}
+        self._tick_now = threading.Event()
+        self._stopping = threading.Event()
+        self._slots = threading.Semaphore(max(1, config.limits.max_concurrent))
+        self._threads: list[threading.Thread] = []
+        self._runner_lock = RunnerLock(paths)
+        self._doorbell: Doorbell | None = None
+        self._finished = threading.Event()
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._runner_lock.acquire()
+        recovered = self.queue.recover(expired_only=False)
+        if recovered:
+            log.info("recovered %d interrupted upload(s): %s", len(recovered), recovered)
+        self.metrics.start_session()
+        self.metrics.prune_samples()
+        for host_id in self.enabled_hosts():
+            self.hosts[host_id] = HostRuntime(
+                self.registry.specs[host_id], self.config.host(host_id), self
+            )
+        self._doorbell = Doorbell(self.paths, self.wake)
+        for host_id in self.hosts:
+            self._spawn(lambda h=host_id: self._host_loop(h), f"host-{host_id}")
+        self._spawn(self._ticker, "ticker")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Abort running transfers, give them back to the queue, and wait for the threads."""
+        self._stopping.set()
+        with self._lock:
+            jobs = list(self._active.values())
+        for job in jobs:
+            job.active.abort = ABORT_SHUTDOWN
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._finished.wait(max(0.0, deadline - time.monotonic()))
+        if self._doorbell:
+            self._doorbell.close()
+        self._runner_lock.release()
+
+    def enabled_hosts(self) -> list[str]:
+        return [h for h in self.registry.specs if self.config.host(h).enabled]
+
+    def wake(self) -> None:
+        for event in self._wake.values():
+            event.set()
+        self._tick_now.set()
+
+    def emit(self, event: Event) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a broken face must not break uploads
+            log.exception("event sink failed on %r", event)
+
+    def count(self, what: str) -> None:
+        with self._lock:
+            self.counters[what] += 1
+
+    def archive_lock(self, item_id: int) -> threading.Lock:
+        with self._lock:
+            return self._archive_locks.setdefault(item_id, threading.Lock())
+
+    # ---- views for the faces ----------------------------------------------------------------
+
+    def active(self) -> list[ActiveTransfer]:
+        with self._lock:
+            jobs = list(self._active.values())
+        return [
+            ActiveTransfer(
+                j.job.id,
+                j.job.item_id,
+                j.job.host,
+                j.active.phase,
+                j.active.uploaded,
+                j.active.total,
+                j.active.rate,
+            )
+            for j in jobs
+        ]
+
+    def host_states(self) -> dict[str, HostState]:
+        with self._lock:
+            running = Counter(j.job.host for j in self._active.values())
+        now = time.time()
+        return {
+            h: HostState(
+                h,
+                running[h],
+                rt.backoff_until if rt.backoff_until and rt.backoff_until > now else None,
+                rt.auth_failing,
+                self.meter.rate(h),
+            )
+            for h, rt in self.hosts.items()
+        }
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._active)
+
+    # ---- workers ----------------------------------------------------------------------------
+
+    def _host_loop(self, host_id: str) -> None:
+        runtime = self.hosts[host_id]
+        wake = self._wake[host_id]
+        while not self._stopping.is_set():
+            wake.clear()
+            self._start_claimable(host_id, runtime)
+            wake.wait(self._sleep_for(host_id))
+
+    def _start_claimable(self, host_id: str, runtime: HostRuntime) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                running = sum(1 for j in self._active.values() if j.job.host == host_id)
+            if running >= runtime.max_connections or not self._slots.acquire(blocking=False):
+                return
+            claimed = self.queue.claim(host_id, self.owner)
+            if claimed is None:
+                self._slots.release()
+                return
+            job = UploadJob(self, runtime, claimed)
+            with self._lock:
+                self._active[claimed.id] = job
+                self._finished.clear()
+            thread = threading.Thread(
+                target=self._run_job, args=(job,), name=f"upload-{claimed.id}", daemon=True
+            )
+            thread.start()
+
+    def _run_job(self, job: UploadJob) -> None:
+        try:
+            job.run()
+        finally:
+            self.meter.forget(job.job.id)
+            with self._lock:
+                self._active.pop(job.job.id, None)
+                if not self._active:
+                    self._finished.set()
+            self._slots.release()
+            self.wake()  # a slot is free: any host may start its next upload
+
+    def _sleep_for(self, host_id: str) -> float:
+        due = self.queue.next_due_ts(host_id)
+        if due is None:
+            return IDLE_WAKE_S
+        return min(IDLE_WAKE_S, max(0.01, due - time.time()))
+
+    # ---- ticker: progress, control plane, bandwidth -----------------------------------------
+
+    def _ticker(self) -> None:
+        last_db = last_sample = time.monotonic()
+        while not self._stopping.is_set():
+            forced = self._tick_now.wait(TICK_S)
+            self._tick_now.clear()
+            now = time.monotonic()
+            with self._lock:
+                jobs = list(self._active.values())
+            for j in jobs:
+                a = j.active
+                a.update_rate(now)
+                self.emit(
+                    UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, a.rate)
+                )
+            if forced or now - last_db >= DB_EVERY_S:
+                last_db = now
+                self._sync_with_db(jobs)
+                snap = self.meter.snapshot()
+                for host in self.hosts:
+                    self.emit(BandwidthUpdated(host, snap.hosts.get(host, 0.0)))
+                self.emit(BandwidthUpdated(None, snap.total))
+            if now - last_sample >= SAMPLE_EVERY_S:
+                last_sample = now
+                snap = self.meter.snapshot()
+                self.metrics.record_bandwidth_samples(
+                    {h: v for h, v in snap.hosts.items() if v > 0}, time.time()
+                )
+
+    def _sync_with_db(self, jobs: list[UploadJob]) -> None:
+        """Write progress that changed and renew leases; notice pause/cancel made elsewhere."""
+        now = time.monotonic()
+        for j in jobs:
+            a = j.active
+            if (
+                a.uploaded != a.sent_at_last_write
+                or now - a.last_write > self.queue.lease_seconds / 3
+            ):
+                with contextlib.suppress(peewee.OperationalError):
+                    self.queue.progress(j.job.id, a.uploaded)
+                a.sent_at_last_write, a.last_write = a.uploaded, now
+        statuses = self.queue.statuses(j.job.id for j in jobs)
+        for j in jobs:
+            status = statuses.get(j.job.id)
+            if status == Status.PAUSED:
+                j.active.abort = ABORT_PAUSED
+            elif status == Status.CANCELLED:
+                j.active.abort = ABORT_CANCELLED
+
+
+def _thread_spawn(target: Callable[[], None], name: str) -> None:
+    threading.Thread(target=target, name=name, daemon=True).start()

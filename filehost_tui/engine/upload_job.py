@@ -1,0 +1,232 @@
+"""One upload from claim to final state: archive, transfer, record, report (issue's lifecycle).
+
+Order on success: row `completed` -> metrics success row -> UploadCompleted event. On failure:
+classify -> row back to `pending` (retry) or `failed` -> metrics failure row (final only) ->
+UploadFailed event. A missing link is a failure, never `completed`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filehost_tui.engine.archive import archive_name, build_archive
+from filehost_tui.engine.archive import fingerprint as folder_fingerprint
+from filehost_tui.engine.bandwidth import throttle_all
+from filehost_tui.engine.events import UploadCompleted, UploadFailed, UploadStarted
+from filehost_tui.engine.queue_store import ClaimedUpload, human_size
+from filehost_tui.engine.states import IllegalTransition, Status
+from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.redact import scrub
+
+if TYPE_CHECKING:
+    from filehost_tui.engine.engine import Engine, HostRuntime
+
+log = logging.getLogger("filehost_tui.engine")
+
+# Why a transfer was stopped from outside; the worker then leaves the row as the user set it.
+ABORT_PAUSED = "paused"
+ABORT_CANCELLED = "cancelled"
+ABORT_SHUTDOWN = "shutdown"
+
+
+@dataclass
+class Active:
+    """In-memory state of a running upload, written by the transfer thread, read by the ticker."""
+
+    job: ClaimedUpload
+    phase: str = "preparing"
+    uploaded: int = 0
+    total: int = 0
+    abort: str | None = None
+    sent_at_last_write: int = -1
+    last_write: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    rate: float = 0.0
+    _rate_at: tuple[float, int] | None = None
+
+    def update_rate(self, now: float) -> None:
+        """Smoothed bytes/s of this upload, from the ticker (never from the transfer callback)."""
+        if self.phase != "uploading":
+            self.rate, self._rate_at = 0.0, None
+            return
+        if self._rate_at is not None:
+            then, sent = self._rate_at
+            if now > then:
+                instant = max(0, self.uploaded - sent) / (now - then)
+                self.rate = instant if self.rate == 0 else 0.6 * self.rate + 0.4 * instant
+        self._rate_at = (now, self.uploaded)
+
+
+class UploadJob:
+    def __init__(self, engine: Engine, host: HostRuntime, job: ClaimedUpload) -> None:
+        self.engine = engine
+        self.host = host
+        self.job = job
+        self.active = Active(job, total=job.total_bytes)
+
+    def run(self) -> None:
+        e, job = self.engine, self.job
+        e.emit(UploadStarted(job.id, job.item_id, job.host))
+        try:
+            path, filename = self._prepare()
+            url, file_id, seconds = self._transfer(path, filename)
+        except UploadError as exc:
+            self._failed(exc)
+        except Exception as exc:  # a bug must not kill the worker or strand the row
+            log.exception("upload %s failed unexpectedly", job.id)
+            self._failed(
+                UploadError(ErrorKind.BAD_RESPONSE, f"internal error: {exc!r}; please report it")
+            )
+        else:
+            self._completed(url, file_id, seconds)
+        finally:
+            self._cleanup_archive()
+
+    # ---- steps ------------------------------------------------------------------------------
+
+    def _prepare(self) -> tuple[Path, str]:
+        job, host = self.job, self.host
+        if host.missing_credentials:
+            fields = ", ".join(host.missing_credentials)
+            raise UploadError(
+                ErrorKind.AUTH,
+                f"no {fields} for {job.host}: run `filehost-tui login {job.host}` or set "
+                f"{host.env_hint}",
+            )
+        if job.kind == "folder":
+            path = self._archive()
+        else:
+            path = job.path
+            if not path.is_file():
+                raise UploadError(
+                    ErrorKind.NOT_FOUND, f"{path} is gone; restore it or cancel the upload"
+                )
+        size = path.stat().st_size
+        self.active.total = size
+        if job.zip_path != (str(path) if job.kind == "folder" else None) or job.total_bytes != size:
+            self.engine.queue.set_archive(job.id, str(path) if job.kind == "folder" else None, size)
+        limit = host.spec.max_file_size
+        if limit is not None and size > limit:
+            raise UploadError(
+                ErrorKind.TOO_LARGE,
+                f"{human_size(size)} is over {job.host}'s limit of {human_size(limit)}; split it",
+            )
+        return path, (f"{job.name}.zip" if job.kind == "folder" else job.path.name)
+
+    def _archive(self) -> Path:
+        """Build the item's ZIP once for all hosts (per-item lock); rebuilt when the folder changed."""
+        job, e = self.job, self.engine
+        with e.archive_lock(job.item_id):
+            current = folder_fingerprint(job.path) if job.path.is_dir() else job.fingerprint
+            dest = e.paths.archives_dir / archive_name(job.item_id, job.name, current)
+            if not dest.exists():
+                self.active.phase = "archiving"
+                e.paths.archives_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                build_archive(
+                    job.path,
+                    dest,
+                    cancelled=lambda: self.active.abort is not None,
+                    progress=self._archive_progress,
+                )
+            return dest
+
+    def _archive_progress(self, done: int) -> None:
+        self.active.uploaded = done
+
+    def _transfer(self, path: Path, filename: str) -> tuple[str, str | None, float]:
+        self.active.phase = "uploading"
+        self.active.uploaded = 0
+        started = time.monotonic()
+        result = self.host.client.upload(
+            path,
+            name=filename,
+            progress=self._on_progress,
+            max_send_speed=0,
+        )
+        return result.url, result.file_id, max(time.monotonic() - started, 1e-6)
+
+    def _on_progress(self, uploaded: int, total: int) -> bool:
+        """pycurl's callback: O(1) bookkeeping, the bandwidth caps, and the abort flag."""
+        active = self.active
+        active.uploaded = uploaded
+        delta = self.engine.meter.record(self.job.id, self.job.host, uploaded)
+        if delta:
+            throttle_all((self.engine.global_limiter, self.host.limiter), delta)
+        return active.abort is not None
+
+    # ---- outcomes ---------------------------------------------------------------------------
+
+    def _completed(self, url: str, file_id: str | None, seconds: float) -> None:
+        e, job = self.engine, self.job
+        url = scrub(url)
+        try:
+            e.queue.complete(job.id, url, file_id)
+        except IllegalTransition:
+            log.warning(
+                "upload %s finished after it was %s; link dropped", job.id, self.active.abort
+            )
+            return
+        nbytes = self.active.total
+        row = e.queue.get(job.id)
+        e.metrics.record_upload_success(
+            job.host, job.item_id, job.id, seconds, nbytes, nbytes / seconds, row.retry_count
+        )
+        self.host.note_success()
+        e.count("completed")
+        e.emit(UploadCompleted(job.id, job.item_id, job.host, url, file_id))
+
+    def _failed(self, exc: UploadError) -> None:
+        e, job, abort = self.engine, self.job, self.active.abort
+        if abort in (ABORT_PAUSED, ABORT_CANCELLED):
+            return  # the user already moved the row; nothing failed
+        if abort == ABORT_SHUTDOWN:
+            with contextlib.suppress(IllegalTransition):
+                e.queue.requeue(job.id)
+            return
+        message = scrub(exc.message)
+        settings = self.host.settings
+        try:
+            status = e.queue.fail(
+                job.id,
+                exc.kind,
+                message,
+                retryable=exc.retryable,
+                max_retries=settings.max_retries,
+                base_delay=settings.retry_delay,
+                retry_after=exc.retry_after,
+            )
+        except IllegalTransition:
+            return  # paused or cancelled by another process just now
+        will_retry = status == Status.PENDING
+        self.host.note_failure(exc.kind, e.queue.next_due_ts(job.host) if will_retry else None)
+        if not will_retry:
+            row = e.queue.get(job.id)
+            e.metrics.record_upload_failure(
+                job.host, job.item_id, job.id, message, row.retry_count, exc.retryable
+            )
+            e.count("failed")
+        e.emit(UploadFailed(job.id, job.item_id, job.host, str(exc.kind), message, will_retry))
+
+    def _cleanup_archive(self) -> None:
+        """Delete the item's archive once no host needs it (unless limits.keep_archives)."""
+        e, job = self.engine, self.job
+        if job.kind != "folder" or e.config.limits.keep_archives:
+            return
+        with e.archive_lock(job.item_id):
+            if not e.queue.item_finished_everywhere(job.item_id):
+                return
+            for path in e.paths.archives_dir.glob(f"{job.item_id}-*.zip"):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def run_in_thread(target, name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,181 @@
+"""The headless face: `filehost-tui run` turns engine events into log lines (or JSON lines).
+
+One line per state change and a periodic summary while work is running, never a line per progress
+event. Importing this module must not import textual (tests check it in a fresh interpreter).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from filehost_tui.app_logging import setup_file_logging
+from filehost_tui.engine.engine import Engine
+from filehost_tui.engine.events import (
+    BandwidthUpdated,
+    Event,
+    UploadCompleted,
+    UploadFailed,
+    UploadProgress,
+    UploadStarted,
+)
+from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.queue_store import human_size
+from filehost_tui.engine.states import Status
+
+SUMMARY_EVERY_S = 15.0
+IDLE_CHECK_S = 0.5
+
+
+class LinePrinter:
+    """Formats events for people or for scripts; thread-safe (workers call it)."""
+
+    def __init__(self, out: TextIO, as_json: bool, names: Callable[[int], str]) -> None:
+        self.out = out
+        self.as_json = as_json
+        self.names = names
+        self.lock = threading.Lock()
+        self.total_rate = 0.0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, BandwidthUpdated):
+            if event.host is None:
+                self.total_rate = event.bytes_per_s
+            return
+        if isinstance(event, UploadProgress):
+            return
+        if self.as_json:
+            kind = {
+                UploadStarted: "started",
+                UploadCompleted: "completed",
+                UploadFailed: "failed",
+            }[type(event)]
+            self.emit_json({"event": kind, **event.__dict__})
+            return
+        name = self.names(event.item_id)
+        if isinstance(event, UploadStarted):
+            text = f"upload {event.upload_id} started: {name} -> {event.host}"
+        elif isinstance(event, UploadCompleted):
+            text = f"upload {event.upload_id} completed: {name} -> {event.host}: {event.url}"
+        else:
+            then = "will retry" if event.will_retry else "failed"
+            text = f"upload {event.upload_id} {then}: {name} -> {event.host}: {event.error_kind}: {event.message}"
+        self.line(text)
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            print(f"{time.strftime('%H:%M:%S')} {text}", file=self.out, flush=True)
+
+    def emit_json(self, obj: dict[str, object]) -> None:
+        with self.lock:
+            print(json.dumps({"ts": round(time.time(), 3), **obj}), file=self.out, flush=True)
+
+
+def queue_counts() -> dict[str, int]:
+    rows = FileHostUpload.select(FileHostUpload.status, FileHostUpload.id).dicts()
+    counts = dict.fromkeys(Status, 0)
+    for r in rows:
+        counts[Status(r["status"])] += 1
+    return {str(k): v for k, v in counts.items()}
+
+
+def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
+    """Process the queue until interrupted (or until idle); exit 1 if an upload ended failed."""
+    setup_file_logging(engine.paths)
+    stop = threading.Event()
+    interrupted: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        interrupted.append(signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _announce(printer, engine)
+        engine.start()
+        last_summary = time.monotonic()
+        while not stop.wait(IDLE_CHECK_S):
+            if until_idle and _idle(engine):
+                break
+            if time.monotonic() - last_summary >= SUMMARY_EVERY_S and engine.busy():
+                last_summary = time.monotonic()
+                _summary(printer, engine)
+    finally:
+        engine.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _summary(printer, engine, final=True)
+    if interrupted:
+        return 128 + interrupted[0]
+    return 1 if engine.counters["failed"] else 0
+
+
+def make_printer(out: TextIO, as_json: bool) -> LinePrinter:
+    cache: dict[int, str] = {}
+
+    def name(item_id: int) -> str:
+        if item_id not in cache:
+            item = Item.get_or_none(Item.id == item_id)
+            cache[item_id] = item.name if item else f"item {item_id}"
+        return cache[item_id]
+
+    return LinePrinter(out, as_json, name)
+
+
+def _announce(printer: LinePrinter, engine: Engine) -> None:
+    stranded = (
+        FileHostUpload.select(FileHostUpload.host_name)
+        .where(
+            (FileHostUpload.status == Status.PENDING)
+            & FileHostUpload.host_name.not_in(engine.enabled_hosts())
+        )
+        .distinct()
+    )
+    waiting = sorted(r.host_name for r in stranded)
+    if printer.as_json:
+        printer.emit_json({"event": "runner_started", "hosts_not_running": waiting})
+        return
+    printer.line("runner started")
+    if waiting:
+        printer.line(
+            f"uploads for {', '.join(waiting)} wait: those hosts are disabled or unknown "
+            "(see `filehost-tui hosts`)"
+        )
+
+
+def _idle(engine: Engine) -> bool:
+    if engine.busy():
+        return False
+    hosts = set(engine.hosts)
+    pending = FileHostUpload.select().where(
+        (FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]))
+        & FileHostUpload.host_name.in_(list(hosts))
+    )
+    return not pending.exists()
+
+
+def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:
+    counts = queue_counts()
+    done = engine.counters
+    if printer.as_json:
+        printer.emit_json(
+            {
+                "event": "summary",
+                "final": final,
+                "completed_this_run": done["completed"],
+                "failed_this_run": done["failed"],
+                "bytes_per_s": round(printer.total_rate, 1),
+                "queue": counts,
+            }
+        )
+        return
+    printer.line(
+        ("finished: " if final else "")
+        + f"{done['completed']} completed and {done['failed']} failed this run; queue: "
+        + ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        + ("" if final else f"; {human_size(printer.total_rate)}/s")
+    )

@@ -63,7 +63,7 @@ class FakeHost:
         server.throttle_bps = self._initial_throttle
         server.errors = self._errors
         host, port = server.server_address[:2]
-        self._ctx.base_url = f"http://{host}:{port}"
+        self._ctx.base_url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -14,8 +14,9 @@ import struct
 import threading
 import time
 import traceback
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from filehost_tui.demo.body import BodyReader, ClientGone
@@ -44,6 +45,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # many engine workers may connect at once
 
     def __init__(self, address: tuple[str, int], family: Family, faults: FaultQueue,
                  recorder: Recorder, rcvbuf: int = 0) -> None:  # fmt: skip
@@ -56,6 +58,8 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self._rcvbuf = rcvbuf
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, FakeRequestHandler)
 
     def server_bind(self) -> None:
@@ -88,6 +92,7 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self._expect_continue = False
+        self._unrecorded: RequestRecord | None = None
         self.server.track(self.connection, True)
 
     def finish(self) -> None:
@@ -129,55 +134,55 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
         found = srv.family.match(self.command, url.path, target)
         route, match = found if found else (None, None)
         step = route.step if route else "unknown"
-        status = 0
+        self._unrecorded = RequestRecord(self.command, url.path, step, 0)
         try:
             body = self._body_reader()
-            req = Request(self.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True)),
-                          self.headers, body)  # fmt: skip
+            query = dict(parse_qsl(url.query, keep_blank_values=True))
+            req = Request(self.command, url.path, query, self.headers, body)
             if step == "upload":
                 srv.recorder.add_attempt()
             fault = srv.faults.take(step) if route else None
             reply = self._answer(route, match, req, fault)
-            if reply is not None:
-                body.drain()
-                status = reply.status
-                self._send(reply)
+            body.drain()
+            self._send(reply)
         except BadRequest as exc:
-            status = 400
             self._send(text_reply(f"Bad request: {exc}\n", 400), close=True)
         except (_Abandon, ClientGone, ConnectionError, TimeoutError):
             self.close_connection = True
         except Exception:
             srv.errors.append(traceback.format_exc())
-            status = 500
             with contextlib.suppress(OSError):
                 self._send(text_reply("Internal error in the fake host\n", 500), close=True)
-        srv.recorder.add_request(RequestRecord(self.command, url.path, step, status))
+        self._record(0)  # abandoned requests are logged with status 0
 
-    def _answer(
-        self, route: Route | None, match: Any, req: Request, fault: Fault | None
-    ) -> Reply | None:
+    def _record(self, status: int) -> None:
+        """Log the request once, before its answer leaves, so a client never outruns the log."""
+        record, self._unrecorded = self._unrecorded, None
+        if record is not None:
+            self.server.recorder.add_request(replace(record, status=status))
+
+    def _answer(self, route: Route | None, match: Any, req: Request, fault: Fault | None) -> Reply:
+        """The reply for a routed request, after any fault that aborts the exchange instead."""
         if route is None:
             return text_reply("Not found\n", 404)
-        family = self.server.family
-        kind = fault.kind if fault else None
-        if kind in (None, "no_link", "processing", "throttle"):
-            if kind == "throttle":
-                bps = int(fault.param("bytes_per_s", fault.param("bps", 0)))  # type: ignore[union-attr]
-                req.body.set_throttle(lambda: bps)  # this request only
-            req.fault = fault if kind in ("no_link", "processing") else None
+        if fault is None:
             return route.handler(req, match)
-        assert fault is not None
-        if kind in ("reset", "stall"):
-            self._read_up_to(
-                req.body,
-                int(fault.param("after_bytes", DEFAULT_RESET_AFTER if kind == "reset" else 0)),
-            )
-            self._reset() if kind == "reset" else self._stall()
-        if kind == "early_413":
-            self._early_answer(family.too_large())
+        if fault.kind == "throttle":
+            bps = int(fault.param("bytes_per_s", 0))
+            req.body.set_throttle(lambda: bps)  # this request only
+            return route.handler(req, match)
         req.fault = fault
-        return self._fault_reply(family, req, fault)
+        if fault.kind in ("no_link", "processing"):
+            return route.handler(req, match)  # the family answers "successfully", minus the link
+        if fault.kind == "reset":
+            self._read_up_to(req.body, int(fault.param("after_bytes", DEFAULT_RESET_AFTER)))
+            self._reset()
+        if fault.kind == "stall":
+            self._read_up_to(req.body, int(fault.param("after_bytes", 0)))
+            self._stall()
+        if fault.kind == "early_413":
+            self._early_answer(self.server.family.too_large())
+        return self._fault_reply(self.server.family, req, fault)
 
     def _fault_reply(self, family: Family, req: Request, fault: Fault) -> Reply:
         kind = fault.kind
@@ -198,7 +203,7 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
         while body.count < limit and body.read(min(256 * 1024, limit - body.count)):
             pass
 
-    def _reset(self) -> None:
+    def _reset(self) -> NoReturn:
         """Abort with a TCP RST: linger 0, then close the socket under the client's feet."""
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -207,11 +212,11 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             self.rfile.close()
         raise _Abandon
 
-    def _stall(self) -> None:
+    def _stall(self) -> NoReturn:
         self.server.stopping.wait()
         raise _Abandon
 
-    def _early_answer(self, reply: Reply) -> None:
+    def _early_answer(self, reply: Reply) -> NoReturn:
         """Answer before the body ends, then close (reading a little so the client sees it)."""
         self._send(reply, close=True)
         deadline = time.monotonic() + EARLY_LINGER_S
@@ -225,6 +230,7 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply, *, close: bool = False) -> None:
         self._expect_continue = False  # answering now: never send 100 afterwards
+        self._record(reply.status)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))

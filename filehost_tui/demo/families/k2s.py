@@ -22,7 +22,7 @@ def _error(message: str, error_code: int, code: int = 403) -> Reply:
 
 class K2s(Family):
     name = "k2s"
-    token_steps = ("server",)
+    token_steps = ("server", "account")
 
     def __init__(self, ctx: Any) -> None:
         self._forms: dict[str, dict[str, str]] = {}
@@ -31,6 +31,7 @@ class K2s(Family):
     def routes(self) -> list[Route]:
         return [
             route("POST", r"/api/v2/getUploadFormData", "server", self.form_data),
+            route("POST", r"/api/v2/AccountInfo", "account", self.account_info),
             route("POST", r"/api/v2/(\w+)", "api", self.unknown_method),
             route("POST", r"/upload/(\w+)", "upload", self.upload),
         ]
@@ -41,9 +42,18 @@ class K2s(Family):
             raise BadRequest("expected a JSON object")
         return body
 
-    def form_data(self, req: Request, _m: re.Match[str]) -> Reply:
+    def _token_ok(self, req: Request) -> bool:
         token = self._body(req).get("access_token")
-        if not isinstance(token, str) or not self.ctx.accepts(token, "access_token", "api_key"):
+        return isinstance(token, str) and self.ctx.accepts(token, "access_token", "api_key")
+
+    def account_info(self, req: Request, _m: re.Match[str]) -> Reply:
+        if not self._token_ok(req):
+            return _error("Invalid access token", BAD_TOKEN)
+        info = {"available_traffic": 20 * 2**30, "account_expires": 1893456000}
+        return json_reply({"status": "success", "code": 200, **info})
+
+    def form_data(self, req: Request, _m: re.Match[str]) -> Reply:
+        if not self._token_ok(req):
             return _error("Invalid access token", BAD_TOKEN)
         form_id = new_id(16)
         form = {"ajax": "true", "params": new_id(40), "signature": new_id(32)}

@@ -38,7 +38,7 @@ def _ok(response: dict[str, Any]) -> Reply:
 class Rapidgator(Family):
     name = "rapidgator"
     link_step = "poll"
-    token_steps = ("server", "poll")
+    token_steps = ("server", "poll", "account")
 
     def __init__(self, ctx: Any) -> None:
         self._tokens: set[str] = set()
@@ -51,6 +51,7 @@ class Rapidgator(Family):
             route("GET POST", r"/api/v2/file/upload", "server", self.init_upload),
             route("POST", r"/upload/(\w+)", "upload", self.upload),
             route("GET POST", r"/api/v2/file/upload_info", "poll", self.upload_info),
+            route("GET POST", r"/api/v2/user/info", "account", self.user_info),
         ]
 
     def login(self, req: Request, _m: re.Match[str]) -> Reply:
@@ -69,6 +70,13 @@ class Rapidgator(Family):
     def _token_ok(self, params: dict[str, str]) -> bool:
         with self.lock:
             return params.get("token") in self._tokens
+
+    def user_info(self, req: Request, _m: re.Match[str]) -> Reply:
+        if not self._token_ok(req.params()):
+            return _error("Error: Invalid token")
+        storage = {"total": 4 * 2**40, "left": 4 * 2**40}
+        user = {"is_premium": True, "storage": storage, "upload": {"max_file_size": 50 * 2**30}}
+        return _ok({"user": user})
 
     def stale_token(self, req: Request) -> Reply:
         with self.lock:

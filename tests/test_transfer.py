@@ -22,7 +22,9 @@ from filehost_tui.hosts.transfer import (
     FieldPart,
     FilePart,
     Transfer,
+    classify_curl_error,
     redact_url,
+    redact_urls_in,
     thread_transfer,
 )
 from tests.loopback_http import LoopbackServer, Plan
@@ -331,7 +333,8 @@ def test_thread_transfer_is_per_thread_and_reused(server):
     worker.start()
     worker.join()
     assert others[0] is not mine
-    assert thread_transfer(connect_timeout=9.0) is not mine  # different settings: a fresh handle
+    assert thread_transfer(connect_timeout=9.0) is not mine  # other settings: their own handle
+    assert thread_transfer(connect_timeout=5.0) is mine
 
 
 # --- memory -----------------------------------------------------------------------------------------
@@ -419,6 +422,33 @@ def test_self_signed_cert_fails_as_tls_unless_ca_bundle_given(self_signed):
     assert err.kind is ErrorKind.TLS and not err.retryable
     assert "ca_bundle" in err.message and "SECRET" not in str(err)
     assert resp.status == 200
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "kind"),
+    [
+        (6, "Could not resolve host: example.invalid", ErrorKind.NETWORK),
+        (7, "Failed to connect", ErrorKind.NETWORK),
+        (18, "transfer closed with 10 bytes remaining", ErrorKind.NETWORK),
+        (52, "Empty reply from server", ErrorKind.NETWORK),
+        (55, "Send failure: Connection reset by peer", ErrorKind.NETWORK),
+        (56, "Recv failure: Connection reset by peer", ErrorKind.NETWORK),
+        (28, "Operation timed out", ErrorKind.TIMEOUT),
+        (60, "SSL certificate problem: unable to get local issuer certificate", ErrorKind.TLS),
+        (58, "unable to set private key file", ErrorKind.TLS),
+        (77, "error setting certificate file", ErrorKind.TLS),
+        (35, "OpenSSL: certificate verify failed", ErrorKind.TLS),
+        (35, "TLS connect error: unexpected eof", ErrorKind.NETWORK),
+        (42, "Callback aborted", ErrorKind.CANCELLED),
+    ],
+)
+def test_curl_error_codes_map_to_kinds(code, text, kind):
+    assert classify_curl_error(code, text) is kind
+
+
+def test_urls_inside_curl_messages_are_redacted():
+    text = "Could not reach http://h:1/up?key=SECRET&id=7 (after redirect)"
+    assert redact_urls_in(text) == "Could not reach http://h:1/up?key=***&id=*** (after redirect)"
 
 
 @pytest.mark.parametrize(

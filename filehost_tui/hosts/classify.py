@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.hosts.transfer import Response, excerpt, redact_url
+from filehost_tui.hosts.wire import Response, excerpt
+from filehost_tui.redact import redact_url
 
 MAX_RETRY_AFTER = 24 * 3600.0  # a hint beyond a day is a broken header, not advice
 

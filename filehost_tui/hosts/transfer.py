@@ -2,7 +2,8 @@
 
 Why pycurl and not a pure-Python client: uploads are multi-GiB and must run at line rate with a
 rate limit, a stall detector and a cancel hook, without holding the file in memory. libcurl does all of
-that in C; Python is only called for progress (O(1)) and for the small API replies.
+that in C; Python only wakes every POLL_INTERVAL, runs the O(1) progress callback and gathers the
+small API replies.
 
 Transport failures become UploadError values with a kind (network, timeout, tls, cancelled, ...);
 HTTP statuses are returned as Response values and judged by classify.py. Messages never name a URL
@@ -14,13 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import select
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
@@ -29,9 +28,21 @@ import pycurl
 
 from filehost_tui import __version__
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.redact import redact_tokens, redact_url
+from filehost_tui.hosts.curl_errors import classify_curl_error, redact_urls_in, transport_error
+from filehost_tui.hosts.wire import (
+    MAX_REPLY_BYTES,
+    FieldPart,
+    FilePart,
+    Progress,
+    ReplyCollector,
+    Response,
+    excerpt,
+    with_params,
+)
+from filehost_tui.redact import redact_url
 
 __all__ = [
+    "MAX_REPLY_BYTES",
     "FieldPart",
     "FilePart",
     "Progress",
@@ -46,10 +57,6 @@ __all__ = [
     "with_params",
 ]
 
-Progress = Callable[[int, int], bool]  # (uploaded_bytes, total_bytes) -> True to ABORT
-
-# API replies are small; a bigger one comes from a broken or hostile host.
-MAX_REPLY_BYTES = 16 * 1024 * 1024
 UPLOAD_BUFFER = 2 * 1024 * 1024  # libcurl's maximum; fewer, larger socket writes at high speed
 USER_AGENT = f"filehost-tui/{__version__}"
 POLL_INTERVAL = 0.1  # seconds: the longest a cancel waits for the progress callback to run
@@ -63,63 +70,6 @@ SYSTEM_CA_BUNDLES = (
     "/etc/ssl/cert.pem",  # Alpine, macOS, BSDs
 )
 
-_TLS_CODES = {51, 58, 60, 77, 83, 90, 91}  # peer cert/name/CA-file/pinning/status failures
-_CERT_TEXT = re.compile(r"certificate|\bCA\b|self[- ]signed|issuer", re.IGNORECASE)
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
-
-
-@dataclass(frozen=True)
-class FieldPart:
-    name: str
-    value: str
-
-
-@dataclass(frozen=True)
-class FilePart:
-    name: str
-    path: Path
-    filename: str
-    content_type: str = "application/octet-stream"
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    headers: dict[str, str]  # lower-cased names, last value wins
-    body: bytes
-    url: str  # effective URL
-    # Every header of the final response, in order (e.g. several Set-Cookie lines).
-    header_items: tuple[tuple[str, str], ...] = field(default=(), repr=False)
-
-    def text(self) -> str:
-        """The body decoded with the charset the server named, else UTF-8 (undecodable -> U+FFFD)."""
-        match = re.search(r"charset=([\w.:-]+)", self.headers.get("content-type", ""), re.I)
-        try:
-            return self.body.decode(match.group(1) if match else "utf-8", "replace")
-        except LookupError:
-            return self.body.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            raise UploadError(
-                ErrorKind.BAD_RESPONSE,
-                f"expected JSON from {redact_url(self.url)} (HTTP {self.status}), "
-                f"got {excerpt(self.text())!r}",
-            ) from None
-
-
-def excerpt(text: str, limit: int = 120) -> str:
-    """One line of at most `limit` characters: enough to recognise a reply, short enough to log."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def redact_urls_in(text: str) -> str:
-    """Text (e.g. a libcurl message) with every URL in it passed through redact_url()."""
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
-
 
 def system_ca_bundle() -> str | None:
     """The CA file to use when none is configured: $CURL_CA_BUNDLE / $SSL_CERT_FILE, else the first
@@ -128,39 +78,6 @@ def system_ca_bundle() -> str | None:
         if candidate and os.path.isfile(candidate):
             return candidate
     return next((p for p in SYSTEM_CA_BUNDLES if os.path.isfile(p)), None)
-
-
-def with_params(url: str, params: Mapping[str, str] | None) -> str:
-    """`url` with `params` appended to its query string (URL-encoded)."""
-    if not params:
-        return url
-    return url + ("&" if "?" in url else "?") + urlencode(list(params.items()))
-
-
-class _Collector:
-    """Response headers and body as libcurl hands them over; the body is capped."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.overflow = False
-
-    def header(self, line: bytes) -> None:
-        text = line.decode("iso-8859-1").rstrip("\r\n")
-        if text.startswith("HTTP/"):
-            self.items = []  # a new response (redirect, 1xx): keep only the last one's headers
-        elif ":" in text:
-            name, _, value = text.partition(":")
-            self.items.append((name.strip().lower(), value.strip()))
-
-    def write(self, data: bytes) -> int | None:
-        self.size += len(data)
-        if self.size > MAX_REPLY_BYTES:
-            self.overflow = True
-            return 0  # libcurl: fewer bytes than given = write error, transfer stops
-        self.chunks.append(data)
-        return None
 
 
 class Transfer:
@@ -245,7 +162,7 @@ class Transfer:
             self._curl = pycurl.Curl()
         curl = self._curl
         curl.reset()
-        sink = _Collector()
+        sink = ReplyCollector()
         call = _ProgressCall(progress)
         with ExitStack() as stack:
             self._set_common(curl, full_url, sink, timeout, max_send_speed, follow_redirects)
@@ -264,20 +181,14 @@ class Transfer:
                 self._perform(curl)
             except pycurl.error as exc:
                 raise self._failure(exc, method, full_url, sink, call) from None
-        items = sink.items
-        return Response(
-            status=int(curl.getinfo(pycurl.RESPONSE_CODE)),
-            headers=dict(items),
-            body=b"".join(sink.chunks),
-            url=curl.getinfo(pycurl.EFFECTIVE_URL) or full_url,
-            header_items=tuple(items),
-        )
+        status = int(curl.getinfo(pycurl.RESPONSE_CODE))
+        return sink.response(status, curl.getinfo(pycurl.EFFECTIVE_URL) or full_url)
 
     def _set_common(
         self,
         curl: pycurl.Curl,
         url: str,
-        sink: _Collector,
+        sink: ReplyCollector,
         timeout: float | None,
         max_send_speed: int,
         follow_redirects: bool,
@@ -352,27 +263,21 @@ class Transfer:
             curl.setopt(pycurl.CUSTOMREQUEST, method)
         return total
 
+    @staticmethod
     def _failure(
-        self, exc: pycurl.error, method: str, url: str, sink: _Collector, call: _ProgressCall
+        exc: pycurl.error, method: str, url: str, sink: ReplyCollector, call: _ProgressCall
     ) -> BaseException:
         code, text = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
         if call.error is not None:
             return call.error  # the caller's progress callback raised: surface its exception
-        where = f"{method.upper()} {redact_url(url)}"
-        kind = classify_curl_error(code, text)
-        if kind is ErrorKind.CANCELLED or call.aborted:
-            return UploadError(ErrorKind.CANCELLED, f"{where}: cancelled")
-        if sink.overflow:
+        if call.aborted:
+            code = pycurl.E_ABORTED_BY_CALLBACK
+        elif sink.overflow:
+            where = f"{method.upper()} {redact_url(url)}"
             return UploadError(
-                ErrorKind.BAD_RESPONSE, f"{where}: reply larger than {MAX_REPLY_BYTES} bytes"
+                ErrorKind.BAD_RESPONSE, f"{where}: reply larger than {sink.limit} bytes"
             )
-        detail = redact_tokens(redact_urls_in(text)) or f"libcurl error {code}"
-        if kind is ErrorKind.TLS:
-            detail += (
-                "; if the host uses a private or corporate CA, set ca_bundle in config.toml "
-                "to your CA file (PEM)"
-            )
-        return UploadError(kind, f"{where}: {detail}")
+        return transport_error(code, text, method, url)
 
 
 class _ProgressCall:
@@ -397,21 +302,6 @@ class _ProgressCall:
             self.error = exc
             return 1
         return 0
-
-
-def classify_curl_error(code: int, text: str = "") -> ErrorKind:
-    """The error kind of a libcurl error code (and, for code 35, its message)."""
-    if code == pycurl.E_ABORTED_BY_CALLBACK:
-        return ErrorKind.CANCELLED
-    if code == pycurl.E_OPERATION_TIMEDOUT:
-        return ErrorKind.TIMEOUT
-    if code in _TLS_CODES or (code == pycurl.E_SSL_CONNECT_ERROR and _CERT_TEXT.search(text)):
-        return ErrorKind.TLS
-    if code == pycurl.E_READ_ERROR:
-        return ErrorKind.NOT_FOUND  # the local file could not be read (gone, truncated, unreadable)
-    if code in (1, 3, 47):  # unsupported protocol, malformed URL, too many redirects
-        return ErrorKind.BAD_RESPONSE
-    return ErrorKind.NETWORK
 
 
 def _wait(multi: pycurl.CurlMulti, cap: float) -> None:
@@ -483,12 +373,15 @@ _local = threading.local()
 
 
 def thread_transfer(**kwargs: Any) -> Transfer:
-    """The calling thread's reusable Transfer; a new one if the settings differ from the last call."""
+    """The calling thread's reusable Transfer for these settings (Transfer's keyword arguments).
+
+    Threads never share a handle. A thread that alternates between hosts with different settings
+    keeps one handle per settings, so neither loses its open connections to the other.
+    """
     key = tuple(sorted(kwargs.items()))
-    current: Transfer | None = getattr(_local, "transfer", None)
-    if current is None or getattr(_local, "key", None) != key:
-        if current is not None:
-            current.close()
-        current = Transfer(**kwargs)
-        _local.transfer, _local.key = current, key
-    return current
+    mine: dict[tuple[Any, ...], Transfer] | None = getattr(_local, "transfers", None)
+    if mine is None:
+        mine = _local.transfers = {}
+    if key not in mine:
+        mine[key] = Transfer(**kwargs)
+    return mine[key]

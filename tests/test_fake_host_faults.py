@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -21,6 +23,7 @@ from fakehost_client import (
     gofile_upload,
     k2s_form,
     k2s_upload,
+    multipart,
     onefichier_upload,
     pixeldrain_upload,
     post_multipart,
@@ -104,6 +107,18 @@ def test_stall_fault_never_answers_and_stop_returns_within_two_seconds(
     conn.close()
     idle.close()
     assert capfd.readouterr().err == ""
+
+
+def test_client_abort_mid_body_is_not_an_error_and_records_nothing() -> None:
+    with FakeHost("gofile") as fake:
+        conn = _open_upload(fake, "/uploadfile", 10 * MIB)
+        conn.send(multipart({}, [("file", "a.bin", DATA)])[:100_000])
+        assert fake.wait_for_attempts(1, timeout=10)
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()  # TCP RST, like curl aborting a cancelled transfer
+        assert gofile_upload(fake.base_url, "b.bin", DATA).json()["status"] == "ok"
+        assert [r.name for r in fake.received] == ["b.bin"]
+    assert fake.errors == []
 
 
 def test_early_413_answers_before_the_body_and_closes() -> None:

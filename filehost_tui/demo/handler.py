@@ -95,6 +95,12 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
         self._unrecorded: RequestRecord | None = None
         self.server.track(self.connection, True)
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True  # the client went away between requests: not an error
+
     def finish(self) -> None:
         self.server.track(self.connection, False)
         with contextlib.suppress(OSError, ValueError):

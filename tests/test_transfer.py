@@ -191,6 +191,14 @@ def test_stalled_reply_times_out_after_low_speed_time(server, tmp_path):
     assert took < 10
 
 
+def test_overall_timeout_is_timeout_kind(server, transfer):
+    server.plan(Plan(stall_after=0))
+    err, took = upload_error(transfer.request, "GET", server.url + "/wait", timeout=0.5)
+
+    assert err.kind is ErrorKind.TIMEOUT and err.retryable
+    assert took < 5
+
+
 def test_server_that_stops_reading_mid_upload_times_out(server, tmp_path):
     # libcurl judges speed over a ~5 s window, so the initial burst into socket buffers delays this.
     path, _ = random_file(tmp_path / "big.bin", 24 * MiB)

@@ -96,10 +96,3 @@ class Recorder:
                     return False
                 self._cond.wait(left)
             return True
-
-    def reset(self) -> None:
-        with self._cond:
-            self._received.clear()
-            self._requests.clear()
-            self._logins = 0
-            self._attempts = 0

@@ -63,12 +63,8 @@ def md5_of(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def request_steps(fake: FakeHost, count: int) -> list[str]:
-    """The steps of the requests the fake saw, once it has logged `count` of them (it logs each
-    request just after answering it, so the client can be a moment ahead)."""
-    deadline = time.monotonic() + 30
-    while len(fake.requests) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
+def request_steps(fake: FakeHost) -> list[str]:
+    """The protocol steps of the requests the fake saw, in order (logged before each answer)."""
     return [r.step for r in fake.requests]
 
 
@@ -192,7 +188,7 @@ def test_rapidgator_dedup_returns_link_without_sending_the_body_again(
     second = h.upload(sample)
     assert second.url.startswith(h.fake.base_url) and second.file_id
     assert h.fake.upload_attempts == 1 and len(h.fake.received) == 1
-    steps = request_steps(h.fake, 5)
+    steps = request_steps(h.fake)
     assert steps == ["login", "server", "upload", "poll", "server"]
 
 
@@ -281,7 +277,9 @@ def test_cancel_during_upload_aborts_the_transfer(host: Any, sample: Path) -> No
 
 def test_check_account_verifies_login_and_api_keys(host: Any) -> None:
     rapidgator = host("rapidgator")
-    assert rapidgator.client.check_account().verified
+    info = rapidgator.client.check_account()
+    assert info.verified and info.premium is True
+    assert info.storage_left == 4 * 2**40 and info.max_file_size == 50 * 2**30
     with pytest.raises(UploadError) as caught:
         rapidgator.make_client(dict(rapidgator.creds, password="bad-pass-word")).check_account()
     assert caught.value.kind is ErrorKind.AUTH
@@ -293,11 +291,20 @@ def test_check_account_verifies_login_and_api_keys(host: Any) -> None:
     assert host("catbox").client.check_account().verified is False
 
 
+def test_check_account_reads_k2s_premium_and_rejects_a_bad_access_token(host: Any) -> None:
+    k2s = host("keep2share")
+    info = k2s.client.check_account()
+    assert info.verified and info.premium is True and info.storage_left is None
+    with pytest.raises(UploadError) as caught:
+        k2s.make_client({"access_token": "bad-token-value"}).check_account()
+    assert caught.value.kind is ErrorKind.AUTH and "bad-token-value" not in str(caught.value)
+
+
 def test_poll_waits_while_the_host_is_still_processing(host: Any, sample: Path) -> None:
     h = host("rapidgator")
     h.fake.inject("processing")
     assert h.upload(sample).url
-    assert request_steps(h.fake, 5) == ["login", "server", "upload", "poll", "poll"]
+    assert request_steps(h.fake) == ["login", "server", "upload", "poll", "poll"]
 
 
 def test_poll_gives_up_at_its_deadline_with_a_timeout(host: Any, sample: Path) -> None:

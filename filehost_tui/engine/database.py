@@ -51,13 +51,33 @@ def database_error(path: Path, exc: BaseException) -> UserError:
     return UserError(f"database {path}: {exc}; check the file or use --home DIR")
 
 
-def open_database(path: Path) -> peewee.SqliteDatabase:
+class _TracedDatabase(peewee.SqliteDatabase):
+    """Calls `trace(sql)` for every statement on every thread's connection (tests and bench/
+    count write amplification with it)."""
+
+    def __init__(self, *args: object, trace: Callable[[str], None], **kwargs: object) -> None:
+        self._trace = trace
+        super().__init__(*args, **kwargs)
+
+    def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
+        super()._add_conn_hooks(conn)
+        conn.set_trace_callback(self._trace)
+
+
+def open_database(
+    path: Path, *, trace: Callable[[str], None] | None = None
+) -> peewee.SqliteDatabase:
     """Open (creating if needed) and migrate; a newer or broken database raises UserError."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     created = not path.exists()
     if created:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    db = peewee.SqliteDatabase(str(path), pragmas=PRAGMAS, lock_type="IMMEDIATE", timeout=15)
+    options = dict(pragmas=PRAGMAS, lock_type="IMMEDIATE", timeout=15)
+    db = (
+        _TracedDatabase(str(path), trace=trace, **options)
+        if trace
+        else peewee.SqliteDatabase(str(path), **options)
+    )
     try:
         db.connect()
         db.bind(ALL_MODELS)

@@ -124,10 +124,10 @@ class Engine:
         self._tick_now = threading.Event()
         self._stopping = threading.Event()
         self._slots = threading.Semaphore(max(1, config.limits.max_concurrent))
-        self._threads: list[threading.Thread] = []
         self._runner_lock = RunnerLock(paths)
         self._doorbell: Doorbell | None = None
-        self._finished = threading.Event()
+        self._finished = threading.Event()  # set while no upload is running
+        self._finished.set()
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -155,10 +155,7 @@ class Engine:
         for job in jobs:
             job.active.abort = ABORT_SHUTDOWN
         self.wake()
-        deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
-        self._finished.wait(max(0.0, deadline - time.monotonic()))
+        self._finished.wait(timeout)
         if self._doorbell:
             self._doorbell.close()
         self._runner_lock.release()

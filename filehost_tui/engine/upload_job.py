@@ -147,9 +147,23 @@ class UploadJob:
             path,
             name=filename,
             progress=self._on_progress,
-            max_send_speed=0,
+            max_send_speed=self._send_cap(),
         )
         return result.url, result.file_id, max(time.monotonic() - started, 1e-6)
+
+    def _send_cap(self) -> int:
+        """curl paces each transfer to the tighter cap; the callback's token buckets then share the
+        host and global caps between concurrent transfers (pacing alone would let the kernel's
+        socket buffers swallow megabytes before a bucket could react)."""
+        caps = [
+            c
+            for c in (
+                self.host.settings.max_upload_speed,
+                self.engine.config.limits.max_upload_speed,
+            )
+            if c
+        ]
+        return min(caps) if caps else 0
 
     def _on_progress(self, uploaded: int, total: int) -> bool:
         """pycurl's callback: O(1) bookkeeping, the bandwidth caps, and the abort flag."""

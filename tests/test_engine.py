@@ -1,0 +1,232 @@
+"""The engine end to end: real workers, real fake hosts on loopback, real SQLite."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.engine.archive import build_archive
+from filehost_tui.engine.events import (
+    BandwidthUpdated,
+    UploadCompleted,
+    UploadFailed,
+    UploadProgress,
+)
+from filehost_tui.engine.models import FileHostUpload, UploadMetric
+from filehost_tui.engine.states import Status
+from tests.engine_harness import make_home, start_engine, wait_until
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def all_finished() -> bool:
+    return (
+        not FileHostUpload.select()
+        .where(FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]))
+        .exists()
+    )
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    out = []
+    for n in range(3):
+        path = tmp_path / "src" / f"file-{n}.bin"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(os.urandom(200_000 + n))
+        out.append(path)
+    return out
+
+
+def test_three_items_three_hosts_with_one_faulty_host(tmp_path, files, monkeypatch):
+    monkeypatch.setenv("FILEHOST_TUI_PIXELDRAIN_API_KEY", "pd-key-0001")
+    with (
+        FakeHost("catbox") as cat,
+        FakeHost("0x0") as zx,
+        FakeHost("pixeldrain", credentials={"api_key": "pd-key-0001"}) as px,
+    ):
+        px.inject("status", status=503, times=2)
+        px.inject("stall")
+        px.inject("early_413")
+        paths = make_home(
+            tmp_path / "home",
+            {"catbox": cat, "0x0": zx, "pixeldrain": px},
+            {"pixeldrain": "max_connections = 1\nlow_speed_limit = 1000\nlow_speed_time = 1"},
+        )
+        engine, rec = start_engine(paths)
+        try:
+            ids = engine.queue.add(files, ["catbox", "0x0", "pixeldrain"])
+            engine.wake()
+            wait_until(all_finished, 60, "every upload to finish")
+        finally:
+            engine.stop()
+
+        rows = {r.id: r for r in FileHostUpload.select()}
+        assert sorted(rows) == sorted(ids)
+        by_host = {
+            h: [r for r in rows.values() if r.host_name == h]
+            for h in ("catbox", "0x0", "pixeldrain")
+        }
+        for host in ("catbox", "0x0"):
+            assert {r.status for r in by_host[host]} == {"completed"}
+            assert all(r.retry_count == 0 and r.download_url for r in by_host[host])
+        faulty = by_host["pixeldrain"]
+        assert sorted(r.status for r in faulty) == ["completed", "completed", "failed"]
+        (failed,) = [r for r in faulty if r.status == "failed"]
+        assert failed.error_kind == "too_large" and failed.finished_ts
+        assert sum(r.retry_count for r in faulty) == 3  # two 503s and one stall, each retried once
+        assert all(
+            r.download_url.startswith(px.base_url) for r in faulty if r.status == "completed"
+        )
+
+        metrics = {m.upload_id: m for m in UploadMetric.select()}
+        assert sorted(metrics) == sorted(ids)
+        assert metrics[failed.id].status == "failed"
+        assert sum(m.status == "success" for m in metrics.values()) == 8
+        assert rec.overlaps == []
+        assert {f.md5 for f in cat.received} == {md5(p) for p in files}
+        assert len(rec.of(UploadCompleted)) == 8
+        will_retry = [e for e in rec.of(UploadFailed) if e.will_retry]
+        assert len(will_retry) == 3
+        assert engine.counters == {"completed": 8, "failed": 1}
+
+
+def test_progress_is_coalesced_and_written_about_once_a_second(tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(3 * 1024 * 1024))
+    with FakeHost("0x0", throttle_bps=1024 * 1024) as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        writes: list[str] = []
+        engine, rec = start_engine(paths, trace=writes.append)
+        try:
+            (upload_id,) = engine.queue.add([big], ["0x0"])
+            engine.wake()
+            wait_until(all_finished, 60, "the throttled upload")
+        finally:
+            engine.stop()
+        progress = [e for e in rec.of(UploadProgress) if e.upload_id == upload_id]
+        # about 3 s of transfer at a few events per second, not one per curl callback
+        assert 3 <= len(progress) <= 40
+        assert max(e.uploaded for e in progress) > 0
+        assert any(
+            isinstance(e, BandwidthUpdated) and e.host is None and e.bytes_per_s > 0
+            for e in rec.events
+        )
+        progress_writes = [w for w in writes if w.startswith("UPDATE") and "uploaded_bytes" in w]
+        assert 1 <= len(progress_writes) <= 10
+        assert FileHostUpload.get_by_id(upload_id).status == "completed"
+
+
+def test_folder_is_archived_once_and_shared_by_hosts_then_deleted(tmp_path):
+    folder = tmp_path / "Gällery ✓"
+    (folder / "sub dir").mkdir(parents=True)
+    (folder / "a b.jpg").write_bytes(os.urandom(50_000))
+    (folder / "sub dir" / "naïve 'quote'.txt").write_bytes(b"hello")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("outside")
+    (folder / "link-out").symlink_to(outside)
+    with FakeHost("catbox") as cat, FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"catbox": cat, "0x0": zx})
+        engine, rec = start_engine(paths)
+        try:
+            engine.queue.add([folder], ["catbox", "0x0"])
+            engine.wake()
+            wait_until(all_finished, 60, "both uploads")
+        finally:
+            engine.stop()
+        expected = tmp_path / "expected.zip"
+        build_archive(folder, expected)
+        with zipfile.ZipFile(expected) as zf:
+            assert sorted(zf.namelist()) == ["a b.jpg", "sub dir/naïve 'quote'.txt"]
+        assert [f.md5 for f in cat.received] == [md5(expected)]
+        assert [f.md5 for f in zx.received] == [md5(expected)]
+        assert cat.received[0].name == "Gällery ✓.zip"
+        assert list(paths.archives_dir.glob("*.zip")) == []
+
+
+def test_folder_changed_after_queueing_uploads_the_new_content(tmp_path):
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    (folder / "one.jpg").write_bytes(b"1" * 1000)
+    with FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx}, extra="[limits]\nkeep_archives = true")
+        engine, _ = start_engine(paths)
+        engine.stop()  # queue with no runner, change the folder, then run
+        engine.queue.add([folder], ["0x0"])
+        (folder / "two.jpg").write_bytes(b"2" * 1000)
+        engine, _ = start_engine(paths)
+        try:
+            engine.wake()
+            wait_until(all_finished, 60, "the upload")
+        finally:
+            engine.stop()
+        (archive,) = paths.archives_dir.glob("*.zip")
+        with zipfile.ZipFile(archive) as zf:
+            assert sorted(zf.namelist()) == ["one.jpg", "two.jpg"]
+        assert zx.received[0].md5 == md5(archive)
+        assert oct(archive.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_vanished_file_fails_only_its_own_upload(tmp_path, files):
+    with FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        engine, _ = start_engine(paths)
+        engine.stop()
+        engine.queue.add(files, ["0x0"])
+        files[1].unlink()
+        engine, _ = start_engine(paths)
+        try:
+            engine.wake()
+            wait_until(all_finished, 60, "all uploads")
+        finally:
+            engine.stop()
+        rows = list(FileHostUpload.select().order_by(FileHostUpload.id))
+        assert [r.status for r in rows] == ["completed", "failed", "completed"]
+        assert rows[1].error_kind == "not_found"
+        assert (
+            str(files[1]) in rows[1].error_message
+            and "restore it or cancel" in rows[1].error_message
+        )
+
+
+def test_missing_credentials_fail_with_what_to_do(tmp_path, files, monkeypatch):
+    monkeypatch.delenv("FILEHOST_TUI_PIXELDRAIN_API_KEY", raising=False)
+    with FakeHost("pixeldrain") as px:
+        paths = make_home(tmp_path / "home", {"pixeldrain": px})
+        engine, _ = start_engine(paths)
+        try:
+            (upload_id,) = engine.queue.add(files[:1], ["pixeldrain"])
+            engine.wake()
+            wait_until(all_finished, 30, "the upload")
+        finally:
+            engine.stop()
+        row = FileHostUpload.get_by_id(upload_id)
+        assert (row.status, row.error_kind) == ("failed", "auth")
+        assert "filehost-tui login pixeldrain" in row.error_message
+        assert "FILEHOST_TUI_PIXELDRAIN_API_KEY" in row.error_message
+        assert px.upload_attempts == 0
+
+
+def test_a_queued_item_reaches_the_wire_without_polling_delay(tmp_path, files):
+    with FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        engine, rec = start_engine(paths)
+        try:
+            wait_until(lambda: engine.hosts, 5, "workers")
+            time.sleep(0.3)  # let every worker fall asleep on an empty queue
+            t0 = time.monotonic()
+            engine.queue.add(files[:1], ["0x0"])
+            engine.wake()
+            wait_until(lambda: rec.events, 5, "the upload to start")
+            assert time.monotonic() - t0 < 1.0
+            wait_until(all_finished, 30, "the upload")
+        finally:
+            engine.stop()

@@ -1,0 +1,217 @@
+"""`filehost-tui run` in real subprocesses: crash recovery, cross-process control, bounded writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.engine.database import open_database
+from filehost_tui.engine.models import FileHostUpload, UploadMetric
+from tests.engine_harness import REPO, cli, make_home, start_engine, wait_until
+
+
+def spawn_runner(paths, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "filehost_tui", "--home", str(paths.data_dir), "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def rows(paths) -> dict[int, FileHostUpload]:
+    db = open_database(paths.database)
+    try:
+        return {r.id: r for r in FileHostUpload.select()}
+    finally:
+        db.close()
+
+
+def status_of(paths, upload_id: int) -> str:
+    return rows(paths)[upload_id].status
+
+
+def make_files(root: Path, count: int, size: int) -> list[Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    out = []
+    for n in range(count):
+        p = root / f"f{n}.bin"
+        p.write_bytes(os.urandom(size))
+        out.append(p)
+    return out
+
+
+def test_runner_killed_mid_upload_then_restarted_finishes_everything_once(tmp_path):
+    files = make_files(tmp_path / "src", 3, 1_500_000)
+    with FakeHost("0x0", throttle_bps=1_000_000) as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        assert cli(paths, "add", *map(str, files), "--host", "0x0").returncode == 0
+        runner = spawn_runner(paths)
+        try:
+            wait_until(
+                lambda: any(r.uploaded_bytes > 0 for r in rows(paths).values()),
+                30,
+                "bytes on the wire",
+            )
+        finally:
+            runner.send_signal(signal.SIGKILL)
+            runner.wait()
+        assert any(r.status == "uploading" for r in rows(paths).values())
+
+        done = cli(paths, "run", "--until-idle", timeout=180)
+        assert done.returncode == 0, done.stderr
+        final = rows(paths)
+        assert {r.status for r in final.values()} == {"completed"}
+        db = open_database(paths.database)
+        metrics = list(UploadMetric.select())
+        db.close()
+        assert sorted(m.upload_id for m in metrics) == sorted(final)
+        assert all(m.status == "success" for m in metrics)
+        names = [f.name for f in zx.received]
+        assert sorted(set(names)) == sorted(p.name for p in files)
+        assert zx.upload_attempts <= 2 * len(files)
+
+
+def queued_ids(result: subprocess.CompletedProcess) -> list[int]:
+    """Upload ids from `add` output lines like "queued upload 3: name -> host"."""
+    return [int(line.split()[2].rstrip(":")) for line in result.stdout.splitlines()]
+
+
+def test_pause_resume_and_cancel_from_another_process(tmp_path):
+    files = make_files(tmp_path / "src", 2, 4_000_000)
+    with FakeHost("0x0") as zx:
+        # a client-side cap: a server-side throttle would let socket buffers swallow the file
+        cap = "max_connections = 2\nmax_upload_speed = 400000"
+        paths = make_home(tmp_path / "home", {"0x0": zx}, {"0x0": cap})
+        first, second = queued_ids(cli(paths, "add", *map(str, files), "--host", "0x0"))
+        runner = spawn_runner(paths)
+        try:
+            wait_until(
+                lambda: all(r.uploaded_bytes > 0 for r in rows(paths).values()),
+                30,
+                "both transfers",
+            )
+            attempts = zx.upload_attempts
+            assert cli(paths, "pause", str(first)).returncode == 0
+            assert cli(paths, "cancel", str(second)).returncode == 0
+            state = rows(paths)
+            assert (state[first].status, state[second].status) == ("paused", "cancelled")
+            time.sleep(1.5)  # the runner checks the control plane about once a second
+            frozen = rows(paths)[first].uploaded_bytes
+            time.sleep(1.5)
+            assert rows(paths)[first].uploaded_bytes == frozen, "a paused transfer kept sending"
+            assert rows(paths)[first].status == "paused"
+            assert cli(paths, "resume", str(first)).returncode == 0
+            wait_until(lambda: status_of(paths, first) == "completed", 60, "the resumed upload")
+        finally:
+            runner.send_signal(signal.SIGTERM)
+            _, err = runner.communicate(timeout=30)
+        assert runner.returncode == 128 + signal.SIGTERM, err
+        assert status_of(paths, second) == "cancelled"
+        assert zx.upload_attempts == attempts + 1
+        assert [f.name for f in zx.received] == [files[0].name]
+
+
+def test_cancel_during_archive_build_leaves_no_partial_archive(tmp_path):
+    folder = tmp_path / "huge"
+    folder.mkdir()
+    with open(folder / "sparse.bin", "wb") as fh:
+        fh.truncate(3 * 1024**3)
+    with FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        engine, _ = start_engine(paths)
+        try:
+            (upload_id,) = engine.queue.add([folder], ["0x0"])
+            engine.wake()
+            wait_until(
+                lambda: any(a.phase == "archiving" and a.uploaded > 0 for a in engine.active()),
+                30,
+                "the archive build",
+            )
+            assert cli(paths, "cancel", str(upload_id)).returncode == 0
+            wait_until(lambda: not engine.active(), 10, "the build to stop")
+        finally:
+            engine.stop()
+        assert FileHostUpload.get_by_id(upload_id).status == "cancelled"
+        assert list(paths.archives_dir.iterdir()) == []
+        assert zx.upload_attempts == 0
+
+
+def test_db_writes_per_upload_are_bounded(tmp_path):
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as fh:
+        fh.truncate(200 * 1024 * 1024)
+    with FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        statements: list[str] = []
+        engine, _ = start_engine(paths, trace=statements.append)
+        try:
+            statements.clear()
+            engine.queue.add([big], ["0x0"])
+            engine.wake()
+            wait_until(lambda: engine.counters["completed"] == 1, 120, "the 200 MiB upload")
+        finally:
+            engine.stop()
+        writes = [
+            s for s in statements if s.split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+        ]
+        # add (2 rows) + claim + archive info + ~1 progress write a second + complete + metrics row
+        assert len(writes) <= 40, writes
+
+
+def test_second_runner_refuses_to_start(tmp_path):
+    with FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        first = spawn_runner(paths)
+        try:
+            wait_until(
+                lambda: paths.runner_lock.exists() and paths.runner_lock.read_text().strip(),
+                20,
+                "the lock",
+            )
+            second = cli(paths, "run", "--until-idle", timeout=60)
+            assert second.returncode == 2
+            assert f"pid {first.pid}" in second.stderr
+            assert second.stderr.count("\n") == 1
+        finally:
+            first.send_signal(signal.SIGTERM)
+            first.communicate(timeout=30)
+        assert first.returncode == 128 + signal.SIGTERM
+
+
+def test_sigterm_returns_active_transfers_to_pending(tmp_path):
+    files = make_files(tmp_path / "src", 1, 3_000_000)
+    with FakeHost("0x0", throttle_bps=300_000) as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        cli(paths, "add", str(files[0]), "--host", "0x0")
+        runner = spawn_runner(paths, "--json")
+        try:
+            wait_until(lambda: rows(paths)[1].uploaded_bytes > 0, 30, "the transfer")
+        finally:
+            runner.send_signal(signal.SIGTERM)
+            out, _ = runner.communicate(timeout=30)
+        row = rows(paths)[1]
+        assert (row.status, row.retry_count) == ("pending", 0)
+        events = [json.loads(line) for line in out.splitlines()]
+        assert events[0]["event"] == "runner_started"
+        assert {"started"} <= {e["event"] for e in events}
+        assert events[-1]["event"] == "summary" and events[-1]["final"] is True
+
+
+def test_importing_the_runner_does_not_import_textual():
+    code = "import sys, filehost_tui.runner, filehost_tui.cli.main; print('textual' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert out.stdout.strip() == "False", out.stderr

@@ -11,6 +11,8 @@ import peewee
 
 from filehost_tui import __version__
 from filehost_tui.cli.context import Context
+from filehost_tui.cli.hosts_command import cmd_hosts
+from filehost_tui.cli.login_command import cmd_login, cmd_logout
 from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links, cmd_status
 from filehost_tui.cli.run_command import cmd_run
 from filehost_tui.cli.stats_command import cmd_stats
@@ -67,6 +69,25 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--period", choices=PERIODS, default="all")
     stats.set_defaults(func=cmd_stats)
+
+    hosts = sub.add_parser("hosts", help="list host specs, their settings and credential state")
+    hosts.add_argument("ids", nargs="*", metavar="ID", help="only these hosts")
+    hosts.add_argument(
+        "--check", action="store_true", help="ask each enabled host about the account"
+    )
+    hosts.add_argument("--json", action="store_true")
+    hosts.set_defaults(func=cmd_hosts)
+
+    login = sub.add_parser("login", help="store a host's credentials (keyring, else a 0600 file)")
+    login.add_argument("host", metavar="HOST")
+    login.add_argument(
+        "--no-verify", action="store_true", help="store without asking the host first"
+    )
+    login.set_defaults(func=cmd_login)
+
+    logout = sub.add_parser("logout", help="remove a host's stored credentials")
+    logout.add_argument("host", metavar="HOST")
+    logout.set_defaults(func=cmd_logout)
     return parser
 
 

@@ -11,6 +11,7 @@ import peewee
 
 from filehost_tui import __version__
 from filehost_tui.cli.context import Context
+from filehost_tui.cli.demo_command import cmd_demo
 from filehost_tui.cli.hosts_command import cmd_hosts
 from filehost_tui.cli.login_command import cmd_login, cmd_logout
 from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links, cmd_status
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--format", choices=FORMATS, default="plain")
     links.add_argument("--item", type=int, metavar="ID")
     links.set_defaults(func=cmd_links)
+
+    demo = sub.add_parser("demo", help="try it: local demo hosts on 127.0.0.1, no account needed")
+    demo.add_argument("--headless", action="store_true", help="run to the end and print the links")
+    demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="process the queue without the TUI (headless)")
     run.add_argument("--until-idle", action="store_true", help="exit once nothing is pending")

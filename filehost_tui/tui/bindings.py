@@ -1,0 +1,75 @@
+"""Every key of the main screen, with ids, in one place: the footer, the help screen, the command
+palette and a user keymap (App.set_keymap with these ids) all read this table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    key: str
+    action: str
+    label: str
+    help: str
+    show: bool = True
+    table: bool = False
+    """Bound on the uploads table rather than the app (enter belongs to the table's cursor)."""
+
+    @property
+    def binding_id(self) -> str:
+        return f"filehost.{self.id}"
+
+
+KEYS: tuple[Key, ...] = (
+    Key("add", "a", "add", "add", "Add files or folders to the queue"),
+    Key("retry", "r", "retry", "retry", "Retry the selected failed or cancelled upload"),
+    Key("cancel", "c", "cancel", "cancel", "Cancel the selected upload (asks if it is active)"),
+    Key("pause", "p", "toggle_pause", "pause", "Pause or resume the selected upload"),
+    Key(
+        "pause_all",
+        "P",
+        "toggle_pause_all",
+        "pause all",
+        "Pause or resume every upload",
+        show=False,
+    ),
+    Key(
+        "details",
+        "enter",
+        "select_cursor",
+        "details",
+        "Details: the full error, link, times, attempts, archive",
+        table=True,
+    ),
+    Key("copy", "y", "copy_link", "copy", "Copy the selected upload's link (OSC 52)"),
+    Key("stats", "s", "stats", "stats", "Statistics per host and period"),
+    Key("filter", "slash", "filter", "filter", "Filter by text, host:ID or status:NAME"),
+    Key("hide", "h", "toggle_finished", "hide done", "Hide or show finished uploads", show=False),
+    Key("help", "question_mark", "help", "help", "List every key"),
+    Key("quit", "q", "quit", "quit", "Quit (asks when uploads are running)"),
+)
+
+
+def app_bindings() -> list[Binding]:
+    return [
+        Binding(k.key, k.action, k.label, show=k.show, id=k.binding_id) for k in KEYS if not k.table
+    ]
+
+
+def table_bindings() -> list[Binding]:
+    return [
+        Binding(k.key, k.action, k.label, show=k.show, id=k.binding_id) for k in KEYS if k.table
+    ]
+
+
+def palette_action(key: Key) -> str:
+    """The app action a palette entry runs (the table's enter opens details through the app)."""
+    return "details" if key.table else key.action
+
+
+def key_display(key: Key) -> str:
+    return {"slash": "/", "question_mark": "?", "enter": "enter"}.get(key.key, key.key)

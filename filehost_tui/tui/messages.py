@@ -1,0 +1,118 @@
+"""Textual messages: engine events wrapped for the UI, and results of the app's own thread workers.
+
+The engine calls the sink from its worker threads; post_message is thread-safe, so events travel as
+messages and nothing in a transfer thread ever waits for the UI. High-rate messages (progress,
+bandwidth) say can_replace, so a newer one supersedes a queued older one for the same upload/host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from filehost_tui.engine.events import (
+    BandwidthUpdated,
+    Event,
+    UploadCompleted,
+    UploadFailed,
+    UploadProgress,
+    UploadStarted,
+)
+from filehost_tui.tui.queue_view import HostSummary, UploadRow
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the engine knows and the database does not yet: phase and speed of a transfer."""
+
+    uploaded: int
+    total: int
+    bytes_per_s: float
+    phase: str = "uploading"
+
+
+class UploadChanged(Message):
+    """An upload started, completed or failed: its row is re-read from the database."""
+
+    def __init__(self, event: UploadStarted | UploadCompleted | UploadFailed) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ProgressUpdated(Message):
+    def __init__(self, event: UploadProgress) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        return (
+            isinstance(message, ProgressUpdated) and message.event.upload_id == self.event.upload_id
+        )
+
+
+class BandwidthChanged(Message):
+    def __init__(self, event: BandwidthUpdated) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, BandwidthChanged) and message.event.host == self.event.host
+
+
+def to_message(event: Event) -> Message:
+    if isinstance(event, UploadProgress):
+        return ProgressUpdated(event)
+    if isinstance(event, BandwidthUpdated):
+        return BandwidthChanged(event)
+    return UploadChanged(event)
+
+
+class QueueRead(Message):
+    """A database read finished (posted from a thread worker)."""
+
+    def __init__(
+        self,
+        rows: list[UploadRow],
+        hosts: dict[str, HostSummary],
+        live: dict[int, Live] | None,
+        host_speed: dict[str, float] | None,
+        now: float,
+        full: bool = False,
+    ) -> None:
+        super().__init__()
+        self.rows = rows
+        self.hosts = hosts
+        self.live = live
+        self.host_speed = host_speed
+        self.now = now
+        self.full = full
+
+
+class BandwidthRead(Message):
+    def __init__(self, series: list[float], peak: float) -> None:
+        super().__init__()
+        self.series = series
+        self.peak = peak
+
+
+class ActionDone(Message):
+    """A user action went through the control plane (or was refused, with the reason)."""
+
+    def __init__(self, action: str, upload_ids: tuple[int, ...], result: str, ok: bool) -> None:
+        super().__init__()
+        self.action = action
+        self.upload_ids = upload_ids
+        self.result = result
+        self.ok = ok
+
+
+class EngineReady(Message):
+    def __init__(self, error: str | None = None, runner_pid: int | None = None) -> None:
+        super().__init__()
+        self.error = error
+        self.runner_pid = runner_pid
+
+
+class EngineStopped(Message):
+    pass

@@ -1,0 +1,1 @@
+"""Screens and modals: add, details, statistics, help, confirm."""

@@ -1,0 +1,57 @@
+"""Everything the app needs from the outside, in one value: stores, control plane, clock, and how
+uploads run (in this process, or in a runner the app is attached to). Tests build one over a tmp
+database with a fixed clock; launch.py builds the real one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import peewee
+
+from filehost_tui.config import Config
+from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.paths import AppPaths
+
+if TYPE_CHECKING:
+    from filehost_tui.engine.control import Control
+    from filehost_tui.engine.engine import Engine, Spawn
+    from filehost_tui.engine.events import EventSink
+
+Mode = Literal["in-process", "attached"]
+
+
+class EngineFactory(Protocol):
+    def __call__(self, *, sink: EventSink, spawn: Spawn) -> Engine: ...
+
+
+@dataclass
+class TuiSession:
+    paths: AppPaths
+    config: Config
+    db: peewee.SqliteDatabase
+    queue: QueueStore
+    metrics: MetricsStore
+    control: Control
+    hosts: tuple[str, ...]
+    """Enabled host ids, offered in the add dialog."""
+    mode: Mode = "in-process"
+    runner_pid: int | None = None
+    engine_factory: EngineFactory | None = None
+    """None: start no workers (attached mode, or a test showing fixed data)."""
+    clock: Callable[[], float] = field(default=time.time)
+    cursor_blink: bool = True
+    warnings: tuple[str, ...] = ()
+    """Problems worth a notification at start (e.g. a user host spec that did not load)."""
+    poll_interval: float = 1.0
+    """Seconds between database reads; 0 turns the timer off (tests refresh by hand)."""
+
+    @property
+    def mode_label(self) -> str:
+        if self.mode == "attached":
+            pid = f"pid {self.runner_pid}" if self.runner_pid and self.runner_pid > 0 else "pid ?"
+            return f"attached to runner ({pid})"
+        return "uploading in this window"

@@ -1,0 +1,1 @@
+"""One widget per module: hosts panel, uploads table, bandwidth sparkline, filter bar."""

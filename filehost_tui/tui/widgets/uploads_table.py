@@ -1,0 +1,200 @@
+"""The uploads table: one row per upload, keyed by upload id, updated cell by cell.
+
+Rows are never rebuilt on updates: a changed upload rewrites only the cells that differ
+(update_cell, inside app.batch_update), so the cursor and scroll position stay where the user left
+them. New uploads are appended (ids grow, so queue order holds). Only a filter change re-lays the
+rows, and then the cursor goes back to the upload it was on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from filehost_tui.tui import format as fmt
+from filehost_tui.tui.bindings import table_bindings
+from filehost_tui.tui.messages import Live
+from filehost_tui.tui.queue_view import UploadRow
+from filehost_tui.tui.row_filter import RowFilter
+
+COLUMNS = (
+    ("item", "item"),
+    ("host", "host"),
+    ("status", "status"),
+    ("pct", "%"),
+    ("size", "size"),
+    ("speed", "speed"),
+    ("retries", "R"),
+    ("tail", "link / error"),
+)
+FIXED = {"host": 10, "status": 9, "pct": 4, "size": 6, "speed": 6, "retries": 1}
+STATUS_STYLE = {
+    "uploading": "bold",
+    "completed": "green",
+    "failed": "bold red",
+    "paused": "yellow",
+    "cancelled": "dim",
+}
+
+Cells = tuple[str | Text, ...]
+
+
+def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
+    """The eight cells of a row; `live` (engine memory) beats the database's byte count."""
+    uploading = row.status == "uploading"
+    status = row.status
+    if uploading and live is not None and live.phase != "uploading":
+        status = live.phase
+    elif row.status == "pending" and row.next_attempt_ts > now:
+        status = f"retry {fmt.countdown(row.next_attempt_ts - now)}"
+    done, total = (live.uploaded, live.total) if uploading and live else (row.uploaded, row.total)
+    if row.status == "completed":
+        pct = "100%"
+    elif uploading or (row.status == "paused" and done):
+        pct = fmt.percent(done, total or row.total)
+    else:
+        pct = ""
+    if row.status == "completed" and row.url:
+        tail = fmt.short_link(row.url)
+    elif row.error_kind and row.status in ("failed", "pending", "paused"):
+        tail = fmt.short_error(row.error_kind, row.error_message)
+    else:
+        tail = ""
+    return (
+        row.item,
+        row.host,
+        Text(status, style=STATUS_STYLE.get(row.status, "")),
+        pct,
+        fmt.size(row.total),
+        fmt.speed(live.bytes_per_s) if uploading and live else "",
+        str(row.retries) if row.retries else "",
+        tail,
+    )
+
+
+class UploadsTable(DataTable):
+    BINDINGS = table_bindings()
+
+    def __init__(self, clock: Callable[[], float], **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.clock = clock
+        self.known: dict[int, UploadRow] = {}
+        self.live: dict[int, Live] = {}
+        self.row_filter = RowFilter()
+        self._cells: dict[int, Cells] = {}
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key, width=FIXED.get(key, 12))
+        self._fit_columns(self.size.width)
+
+    def on_resize(self) -> None:
+        self._fit_columns(self.size.width)
+
+    def _fit_columns(self, width: int) -> None:
+        """Share what the fixed columns leave between item name and link/error."""
+        if not width or not self.columns:
+            return
+        padding = 2 * self.cell_padding * len(COLUMNS)
+        spare = max(20, width - 2 - padding - sum(FIXED.values()))
+        widths = {"item": max(10, spare * 9 // 20), "tail": spare - max(10, spare * 9 // 20)}
+        for key, value in widths.items():
+            column = self.columns[key]  # type: ignore[index]
+            column.width = value
+        # DataTable has no public "column width changed" call: these two are what its own
+        # add_column/resize do, so the next paint uses the new widths.
+        self._require_update_dimensions = True
+        self._update_count += 1
+        self.refresh()
+
+    # ---- reading the table ------------------------------------------------------------------
+
+    def selected_id(self) -> int | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return int(key.value) if key.value is not None else None
+
+    def selected_row(self) -> UploadRow | None:
+        upload_id = self.selected_id()
+        return self.known.get(upload_id) if upload_id is not None else None
+
+    # ---- changing the table -----------------------------------------------------------------
+
+    def apply_rows(self, rows: Iterable[UploadRow]) -> None:
+        """Update rows in place and append new ones that pass the filter; never remove."""
+        now = self.clock()
+        new: list[UploadRow] = []
+        for row in rows:
+            self.known[row.id] = row
+            if row.id in self._cells:
+                self._update(row.id, now)
+            elif self.row_filter.matches(row):
+                new.append(row)
+        for row in sorted(new, key=lambda r: r.id):
+            cells = render_cells(row, self.live.get(row.id), now)
+            self._cells[row.id] = cells
+            self.add_row(*cells, key=str(row.id))
+
+    def apply_live(self, live: dict[int, Live]) -> None:
+        """Replace the engine's view of running transfers; rows that stopped lose their speed."""
+        changed = set(live) | set(self.live)
+        self.live = dict(live)
+        now = self.clock()
+        for upload_id in changed:
+            self._update(upload_id, now)
+
+    def apply_progress(self, upload_id: int, live: Live) -> None:
+        self.live[upload_id] = live
+        self._update(upload_id, self.clock())
+
+    def tick(self) -> None:
+        """Re-render rows whose text depends on the clock (retry countdowns)."""
+        now = self.clock()
+        for upload_id, row in self.known.items():
+            if row.status == "pending" and row.next_attempt_ts and upload_id in self._cells:
+                self._update(upload_id, now)
+
+    def _update(self, upload_id: int, now: float) -> None:
+        old = self._cells.get(upload_id)
+        row = self.known.get(upload_id)
+        if old is None or row is None:
+            return
+        cells = render_cells(row, self.live.get(upload_id), now)
+        if cells == old:
+            return
+        self._cells[upload_id] = cells
+        key = str(upload_id)
+        for (column, _), before, after in zip(COLUMNS, old, cells, strict=True):
+            if before != after:
+                self.update_cell(key, column, after)
+
+    def set_filter(self, row_filter: RowFilter) -> None:
+        """Re-lay the rows for a new filter; the cursor stays on its upload if still shown."""
+        if row_filter == self.row_filter:
+            return
+        keep = self.selected_id()
+        self.row_filter = row_filter
+        self.clear()
+        self._cells.clear()
+        self.apply_rows(list(self.known.values()))
+        if keep is not None:
+            self.move_to(keep)
+
+    def move_to(self, upload_id: int) -> bool:
+        try:
+            index = self.get_row_index(str(upload_id))
+        except RowDoesNotExist:
+            return False
+        self.move_cursor(row=index, animate=False)
+        return True
+
+    @property
+    def shown_ids(self) -> list[int]:
+        return [int(r.key.value) for r in self.ordered_rows if r.key.value is not None]

@@ -1,0 +1,186 @@
+"""Secrets never leak: full uploads against the fake hosts with known secret values, then every byte
+the app wrote or printed is searched for them (DESIGN §3).
+
+Searched: the database and its -wal/-shm, every other file under the home (logs, cache), and the
+output of add, run (text and JSON lines), retry, status, links, stats and hosts --check. Searched
+for: the password, API key and access tokens given through the environment, a wrong token, and the
+session values the fakes handed out (rapidgator login tokens, katfile single-use sess_ids).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from filehost_tui.demo.fake_server import FakeHost
+from tests.cli_support import base_url_env, cli, write_config
+
+RG = {"username": "alice@example.invalid", "password": "pw-Leak-Secret-1"}
+KATFILE_KEY = "katfile-Leak-Key-2"
+K2S_TOKEN = "k2s-Leak-Token-3"
+WRONG_TOKEN = "fileboom-Wrong-Token-4"
+HOSTS = ("rapidgator", "katfile", "keep2share", "fileboom")
+
+
+@dataclass
+class Scenario:
+    home: Path
+    outputs: dict[str, subprocess.CompletedProcess[str]]
+    secrets: dict[str, str]
+    received: dict[str, int]
+
+
+def _secret_env(fakes: dict[str, FakeHost]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for host_id, fake in fakes.items():
+        env.update(base_url_env(host_id, fake))
+    env.update(
+        FILEHOST_TUI_RAPIDGATOR_USERNAME=RG["username"],
+        FILEHOST_TUI_RAPIDGATOR_PASSWORD=RG["password"],
+        FILEHOST_TUI_KATFILE_API_KEY=KATFILE_KEY,
+        FILEHOST_TUI_KEEP2SHARE_ACCESS_TOKEN=K2S_TOKEN,
+        FILEHOST_TUI_FILEBOOM_ACCESS_TOKEN=WRONG_TOKEN,  # rejected: its error goes everywhere
+    )
+    return env
+
+
+def _session_values(rapidgator: FakeHost, katfile: FakeHost) -> dict[str, str]:
+    """What the fakes issued: login tokens (read from the fake) and the sess_ids sent back."""
+    impl = rapidgator._impl
+    with impl.lock:
+        tokens = sorted(impl._tokens)
+    values = {f"rapidgator token {i}": t for i, t in enumerate(tokens)}
+    for i, received in enumerate(katfile.received):
+        values[f"katfile sess_id {i}"] = received.fields["sess_id"]
+    return values
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    root = tmp_path_factory.mktemp("leak")
+    home = root / "home"
+    write_config(
+        home,
+        "\n".join(f"[hosts.{h}]\nretry_delay = 0.2\nmax_retries = 2" for h in HOSTS) + "\n",
+    )
+    single = root / "movie.bin"
+    single.write_bytes(os.urandom(300_000))
+    gallery = root / "gallery"
+    gallery.mkdir()
+    for i in range(3):
+        (gallery / f"img{i}.jpg").write_bytes(os.urandom(20_000))
+
+    outputs: dict[str, subprocess.CompletedProcess[str]] = {}
+    with (
+        FakeHost("rapidgator", credentials=RG) as rapidgator,
+        FakeHost("xfs_api", credentials={"api_key": KATFILE_KEY}) as katfile,
+        FakeHost("k2s", credentials={"access_token": K2S_TOKEN}) as keep2share,
+        FakeHost("k2s", credentials={"access_token": "the-right-fileboom-token"}) as fileboom,
+    ):
+        fakes = {"rapidgator": rapidgator, "katfile": katfile, "keep2share": keep2share}
+        env = _secret_env({**fakes, "fileboom": fileboom})
+        # A retried failure whose message names a URL carrying the session token in its query.
+        rapidgator.inject("status", status=500, step="server")
+        katfile.inject("status", status=503)
+
+        host_args = [arg for h in HOSTS for arg in ("--host", h)]
+        outputs["add"] = cli(home, "add", str(single), str(gallery), *host_args, env=env)
+        outputs["run"] = cli(home, "run", "--until-idle", env=env)
+        outputs["retry"] = cli(home, "retry", "--failed", env=env)
+        outputs["run --json"] = cli(home, "run", "--until-idle", "--json", env=env)
+        for name, args in {
+            "status": ["status"],
+            "status --json": ["status", "--json"],
+            "links": ["links"],
+            "links --format json": ["links", "--format", "json"],
+            "stats --json": ["stats", "--json"],
+            "hosts --check --json": ["hosts", *HOSTS, "--check", "--json"],
+        }.items():
+            outputs[name] = cli(home, *args, env=env)
+        secrets = {
+            "password": RG["password"],
+            "katfile api_key": KATFILE_KEY,
+            "k2s access_token": K2S_TOKEN,
+            "wrong access_token": WRONG_TOKEN,
+            **_session_values(rapidgator, katfile),
+        }
+        received = {h: len(f.received) for h, f in fakes.items()}
+    return Scenario(home, outputs, secrets, received)
+
+
+def _leaks(data: bytes, secrets: dict[str, str]) -> list[str]:
+    found = []
+    for label, value in secrets.items():
+        forms = {value, quote(value, safe=""), quote_plus(value)}
+        if any(form.encode() in data for form in forms):
+            found.append(label)
+    return found
+
+
+def test_the_scenario_really_used_and_exercised_the_secrets(scenario: Scenario):
+    outs = scenario.outputs
+    uploads = json.loads(outs["status --json"].stdout)["uploads"]
+    by_host: dict[str, set[str]] = {}
+    for u in uploads:
+        by_host.setdefault(u["host"], set()).add(u["status"])
+
+    assert outs["add"].returncode == 0, outs["add"].stderr
+    assert outs["run"].returncode == 1  # fileboom's token is wrong
+    assert scenario.received == {"rapidgator": 2, "katfile": 2, "keep2share": 2}
+    assert by_host == {
+        "rapidgator": {"completed"},
+        "katfile": {"completed"},
+        "keep2share": {"completed"},
+        "fileboom": {"failed"},
+    }
+    assert any(label.startswith("rapidgator token") for label in scenario.secrets)
+    assert any(label.startswith("katfile sess_id") for label in scenario.secrets)
+    # The retried rapidgator failure named its URL, with the token masked.
+    assert "token=***" in outs["run"].stdout
+    fileboom_rows = [u for u in uploads if u["host"] == "fileboom"]
+    assert all(u["error_kind"] == "auth" for u in fileboom_rows)
+
+
+def test_no_secret_in_the_database_or_its_wal(scenario: Scenario):
+    db_files = sorted(scenario.home.glob("filehost-tui.db*"))
+
+    assert db_files
+    for path in db_files:
+        assert _leaks(path.read_bytes(), scenario.secrets) == [], path
+
+
+def test_no_secret_in_logs_or_any_other_file_the_app_wrote(scenario: Scenario):
+    written = [p for p in scenario.home.rglob("*") if p.is_file() and p.name != "config.toml"]
+
+    assert any(p.parent.name == "logs" for p in written)
+    for path in written:
+        assert _leaks(path.read_bytes(), scenario.secrets) == [], path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "add",
+        "run",
+        "retry",
+        "run --json",
+        "status",
+        "status --json",
+        "links",
+        "links --format json",
+        "stats --json",
+        "hosts --check --json",
+    ],
+)
+def test_no_secret_in_command_output(scenario: Scenario, command: str):
+    result = scenario.outputs[command]
+    text = (result.stdout + result.stderr).encode()
+
+    assert result.stdout or result.stderr
+    assert _leaks(text, scenario.secrets) == []

@@ -6,7 +6,10 @@ launch.py builds them, minus the engine unless a test asks for one.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 from filehost_tui.config import Config
@@ -149,3 +152,28 @@ def add_many(session: TuiSession, files: Path, count: int, host: str = "gofile")
         ]
         for start in range(0, len(rows), 500):
             FileHostUpload.insert_many(rows[start : start + 500]).execute()
+
+
+async def settle(pilot, rounds: int = 50) -> None:
+    """Let reads and actions finish: await the app's workers (not the engine's, which run for the
+    whole session) and the messages they post, instead of sleeping."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete(
+            [w for w in app.workers if w.group != "engine" and w.is_running]
+        )
+        await pilot.pause()
+        busy = [w for w in app.workers if w.group != "engine" and w.is_running]
+        if not busy and not app._reading:
+            return
+    raise AssertionError("the app did not settle")
+
+
+def run_async(test: Callable[..., Coroutine]) -> Callable[..., None]:
+    """Run an async test body in a fresh event loop (no asyncio pytest plugin is installed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper

@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     ctx = Context(AppPaths.resolve(args.home))
     try:
+        ctx.config  # noqa: B018 - a malformed config.toml is reported whatever the command
         if args.command is None:
             from filehost_tui.tui.launch import open_tui
 

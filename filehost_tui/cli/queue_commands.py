@@ -6,14 +6,25 @@ import argparse
 import json
 
 from filehost_tui.cli.context import Context
+from filehost_tui.config import env_key
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.queue_store import human_size
 from filehost_tui.engine.states import IllegalTransition, Status
+from filehost_tui.errors import UserError
+from filehost_tui.hosts.client import effective_bases
+from filehost_tui.hosts.spec import DEFAULT_BASE
 from filehost_tui.links import Link, format_links
 
 
 def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
+    for host in args.host:
+        spec = ctx.registry.specs.get(host)
+        if spec is not None and effective_bases(spec, ctx.config.host(host))[DEFAULT_BASE] is None:
+            raise UserError(
+                f"host {host} has no server: set base_url under [hosts.{host}] in "
+                f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"
+            )
     ids = ctx.queue.add(args.paths, args.host, name=args.name)
     ring(ctx.paths)
     for upload in ctx.queue.uploads():

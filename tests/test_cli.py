@@ -1,0 +1,242 @@
+"""The command line: the newcomer's path, and a one-line error with exit 2 for every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from filehost_tui.cli.main import main
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "somefolder"
+    path.mkdir()
+    (path / "a.jpg").write_bytes(b"a" * 100)
+    return path
+
+
+def fh(home: Path, *args: str) -> int:
+    return main(["--home", str(home), *args])
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("filehost-tui: error: ")
+    return err
+
+
+def test_newcomer_adds_a_folder_and_sees_it_in_status(home, folder, capsys):
+    assert fh(home, "add", str(folder), "--host", "rapidgator") == 0
+    assert "queued upload 1: somefolder -> rapidgator" in capsys.readouterr().out
+    assert fh(home, "status") == 0
+    line = capsys.readouterr().out.strip()
+    assert line.split()[:4] == ["1", "somefolder", "rapidgator", "pending"]
+    assert fh(home, "status", "--json") == 0
+    (upload,) = json.loads(capsys.readouterr().out)["uploads"]
+    assert {k: upload[k] for k in ("id", "item", "host", "status", "total_bytes")} == {
+        "id": 1,
+        "item": "somefolder",
+        "host": "rapidgator",
+        "status": "pending",
+        "total_bytes": 100,
+    }
+    assert set(upload) >= {
+        "item_id",
+        "uploaded_bytes",
+        "retry_count",
+        "error_kind",
+        "error_message",
+        "download_url",
+        "file_id",
+    }
+
+
+def test_control_commands_change_status_and_refuse_illegal_moves(home, folder, capsys):
+    fh(home, "add", str(folder), "--host", "rapidgator", "--host", "katfile")
+    capsys.readouterr()
+    assert fh(home, "pause", "1") == 0
+    assert fh(home, "cancel", "--host", "katfile") == 0
+    assert fh(home, "resume", "--all") == 0
+    assert "upload 1: pending" in capsys.readouterr().out
+    assert fh(home, "resume", "2") == 2
+    assert "upload 2 is cancelled; cannot resume it" in capsys.readouterr().out
+    assert fh(home, "retry", "2") == 0
+    capsys.readouterr()
+    fh(home, "status", "--json")
+    assert [u["status"] for u in json.loads(capsys.readouterr().out)["uploads"]] == [
+        "pending",
+        "pending",
+    ]
+
+
+def test_links_and_stats_on_an_empty_queue(home, capsys):
+    assert fh(home, "links", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert fh(home, "stats", "--json", "--period", "24h") == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["total"] == {
+        "files": 0,
+        "failed": 0,
+        "bytes": 0,
+        "avg_bytes_per_s": 0.0,
+        "peak_bytes_per_s": 0.0,
+        "success_rate": None,
+    }
+
+
+BAD_ADDS = [
+    (["{tmp}/missing"], "no such file or folder"),
+    (["{tmp}/empty"], "the folder is empty"),
+    (["{folder}", "--host", "nosuchhost"], "unknown host 'nosuchhost'"),
+    (["{folder}", "--host", "0x0"], "host 0x0 has no server: set base_url"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_ADDS)
+def test_bad_add_is_one_line_exit_2_and_leaves_the_database_unchanged(
+    home, folder, tmp_path, capsys, argv, message
+):
+    (tmp_path / "empty").mkdir()
+    fh(home, "add", str(folder), "--host", "katfile")
+    capsys.readouterr()
+    db = home / "filehost-tui.db"
+    before = db.read_bytes()
+    args = [a.format(tmp=tmp_path, folder=folder) for a in argv]
+    if "--host" not in args:
+        args += ["--host", "rapidgator"]
+    assert fh(home, "add", *args) == 2
+    assert message in one_line_error(capsys)
+    assert db.read_bytes() == before
+
+
+def test_duplicate_item_and_host_is_refused(home, folder, capsys):
+    fh(home, "add", str(folder), "--host", "katfile")
+    capsys.readouterr()
+    assert fh(home, "add", str(folder), "--host", "katfile") == 2
+    assert "already queued for katfile as upload 1" in one_line_error(capsys)
+
+
+def test_file_over_the_hosts_limit_is_refused_at_add(home, tmp_path, capsys):
+    big = tmp_path / "big.iso"
+    with open(big, "wb") as fh_:
+        fh_.truncate(300 * 1024 * 1024)
+    assert fh(home, "add", str(big), "--host", "catbox") == 2
+    assert "over catbox's limit of 200.0 MiB" in one_line_error(capsys)
+
+
+def test_malformed_config_names_file_line_and_key(home, folder, capsys):
+    home.mkdir()
+    (home / "config.toml").write_text("[limits]\nmax_concurrent = 4\nmax_concurent = 2\n")
+    assert fh(home, "add", str(folder), "--host", "katfile") == 2
+    err = one_line_error(capsys)
+    assert f"{home / 'config.toml'}:3: unknown key limits.max_concurent" in err
+    (home / "config.toml").write_text("[hosts.katfile\nenabled = true\n")
+    assert fh(home, "status") == 2
+    assert "invalid TOML" in one_line_error(capsys)
+    (home / "config.toml").write_text("[hosts.katfile]\nmax_retries = 'five'\n")
+    assert fh(home, "status") == 2
+    assert f"{home / 'config.toml'}:2: hosts.katfile.max_retries must be a int" in one_line_error(
+        capsys
+    )
+
+
+def test_newer_schema_is_refused_and_left_alone(home, folder, capsys):
+    fh(home, "add", str(folder), "--host", "katfile")
+    db = home / "filehost-tui.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE schema_version SET version = 99")
+    conn.close()
+    capsys.readouterr()
+    before = db.read_bytes()
+    assert fh(home, "status") == 2
+    assert "written by a newer filehost-tui (schema 99" in one_line_error(capsys)
+    assert db.read_bytes() == before
+
+
+def test_corrupt_database_is_a_clear_error(home, capsys):
+    home.mkdir()
+    db = home / "filehost-tui.db"
+    db.write_bytes(b"this is not sqlite at all" * 100)
+    before = db.read_bytes()
+    assert fh(home, "status") == 2
+    assert "is corrupt or not a SQLite file" in one_line_error(capsys)
+    assert db.read_bytes() == before
+
+
+@pytest.fixture
+def open_dir():
+    """A folder the unprivileged user can reach (pytest's own tmp dirs are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="filehost-tui-test-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_read_only_database_is_a_clear_error(open_dir, capsys):
+    home, folder = open_dir / "home", open_dir / "somefolder"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"a" * 100)
+    fh(home, "add", str(folder), "--host", "katfile")
+    capsys.readouterr()
+    code, err = run_as_nobody(home, ["add", str(folder), "--host", "rapidgator"], chmod_home=0o755)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "read-only" in err or "cannot open database" in err
+
+
+def test_unreadable_file_is_refused(open_dir):
+    tmp_path = open_dir
+    home = tmp_path / "home"
+    home.mkdir(mode=0o777)
+    os.chmod(home, 0o777)
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"x" * 10)
+    os.chmod(secret, 0o600)
+    code, err = run_as_nobody(home, ["add", str(secret), "--host", "katfile"])
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "permission denied; make it readable" in err
+
+
+def run_as_nobody(home: Path, argv: list[str], chmod_home: int | None = None) -> tuple[int, str]:
+    """Root reads everything, so unreadable inputs are tested in a forked child that became the
+    unprivileged `nobody` (exec'ing python as nobody fails: the interpreter lives under /root)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to an unprivileged user")
+    if chmod_home is not None:
+        os.chmod(home, chmod_home)
+        for p in home.iterdir():
+            os.chmod(p, 0o644 if p.is_file() else 0o755)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 99
+        try:
+            os.close(read_end)
+            sys.stderr = os.fdopen(write_end, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the child exits right after
+            os.setgid(65534)
+            os.setuid(65534)
+            code = main(["--home", str(home), *argv])
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as fh_:
+        err = fh_.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), err

@@ -7,6 +7,7 @@ event. Importing this module must not import textual (tests check it in a fresh 
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
 import time
@@ -26,6 +27,8 @@ from filehost_tui.engine.events import (
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.queue_store import human_size
 from filehost_tui.engine.states import Status
+
+log = logging.getLogger("filehost_tui.runner")
 
 SUMMARY_EVERY_S = 15.0
 IDLE_CHECK_S = 0.5
@@ -67,10 +70,13 @@ class LinePrinter:
         self.line(text)
 
     def line(self, text: str) -> None:
+        log.info(text)
         with self.lock:
             print(f"{time.strftime('%H:%M:%S')} {text}", file=self.out, flush=True)
 
     def emit_json(self, obj: dict[str, object]) -> None:
+        if obj.get("event") != "summary":
+            log.info("%s", obj)
         with self.lock:
             print(json.dumps({"ts": round(time.time(), 3), **obj}), file=self.out, flush=True)
 

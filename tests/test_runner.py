@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -78,6 +79,9 @@ def test_runner_killed_mid_upload_then_restarted_finishes_everything_once(tmp_pa
         names = [f.name for f in zx.received]
         assert sorted(set(names)) == sorted(p.name for p in files)
         assert zx.upload_attempts <= 2 * len(files)
+        log_text = (paths.log_dir / "filehost-tui.log").read_text()
+        assert re.search(r"recovered [12] interrupted upload", log_text)
+        assert log_text.count(" completed: ") == len(files)
 
 
 def queued_ids(result: subprocess.CompletedProcess) -> list[int]:

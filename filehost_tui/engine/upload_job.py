@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +45,6 @@ class Active:
     abort: str | None = None
     sent_at_last_write: int = -1
     last_write: float = 0.0
-    started: float = field(default_factory=time.monotonic)
     rate: float = 0.0
     _rate_at: tuple[float, int] | None = None
 
@@ -239,8 +237,3 @@ class UploadJob:
                 with contextlib.suppress(OSError):
                     path.unlink()
 
-
-def run_in_thread(target, name: str) -> threading.Thread:
-    thread = threading.Thread(target=target, name=name, daemon=True)
-    thread.start()
-    return thread

@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from filehost_tui.cli.context import Context
 from filehost_tui.config import env_key
@@ -105,7 +105,7 @@ def _row(ctx: Context, spec: HostSpec) -> HostRow:
 def _with_checks(ctx: Context, specs: list[HostSpec], rows: list[HostRow]) -> list[HostRow]:
     with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="check") as pool:
         checks = list(pool.map(lambda pair: _check(ctx, *pair), zip(specs, rows, strict=True)))
-    return [HostRow(**{**r.__dict__, "check": c}) for r, c in zip(rows, checks, strict=True)]
+    return [replace(r, check=c) for r, c in zip(rows, checks, strict=True)]
 
 
 def _check(ctx: Context, spec: HostSpec, row: HostRow) -> HostCheck:

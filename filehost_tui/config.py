@@ -93,7 +93,7 @@ def _wanted_type(annotation: Any) -> type:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*(\[\s*)?[\"']?{re.escape(key)}[\"']?\s*[=\].]", re.M)
+    pattern = re.compile(rf"^[ \t]*(\[[ \t]*)?[\"']?{re.escape(key)}[\"']?\s*[=\].]", re.M)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
@@ -134,7 +134,23 @@ def load_config(path: Path) -> Config:
     links = raw.get("links", {})
     if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
         raise _error(path, text, "links", "[links] must map a format name to a template string")
-    ca_bundle = raw.get("ca_bundle")
-    if ca_bundle is not None and not isinstance(ca_bundle, str):
+    return Config(hosts=hosts, limits=limits, links=links, ca_bundle=_ca_bundle(raw, path, text))
+
+
+def _ca_bundle(raw: dict[str, Any], path: Path, text: str) -> str | None:
+    """A CA file path, relative to the config file's folder, checked now rather than at the first
+    transfer (where it would surface as an obscure TLS error)."""
+    value = raw.get("ca_bundle")
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise _error(path, text, "ca_bundle", "ca_bundle must be a path string")
-    return Config(hosts=hosts, limits=limits, links=links, ca_bundle=ca_bundle)
+    bundle = path.parent / Path(value).expanduser()
+    if not bundle.is_file():
+        raise _error(
+            path,
+            text,
+            "ca_bundle",
+            f"ca_bundle {bundle} is not a file; point it at your CA's PEM file",
+        )
+    return str(bundle.resolve())

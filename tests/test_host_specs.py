@@ -275,3 +275,10 @@ def test_client_refuses_missing_required_credentials_without_network(tmp_path: P
         client.upload(sample, name="a.bin", progress=lambda done, total: False)
     assert caught.value.kind is ErrorKind.AUTH
     assert "filehost-tui login rapidgator" in caught.value.message
+
+
+def test_built_in_specs_keep_their_display_names():
+    names = {spec_id: spec.name for spec_id, spec in load_specs(None).specs.items()}
+    assert names["rapidgator"] == "Rapidgator"
+    assert names["gofile"] == "Gofile"
+    assert not any(name.startswith(("base_url", "bases.")) for name in names.values())

@@ -90,19 +90,16 @@ def test_a_different_ca_does_not_make_the_host_trusted(tmp_path, https_catbox, s
     assert https_catbox.received == []
 
 
-def test_missing_ca_bundle_file_is_a_tls_error_that_says_what_to_fix(
-    tmp_path, https_catbox, sample
-):
+def test_missing_ca_bundle_file_is_refused_before_any_transfer(tmp_path, https_catbox, sample):
     home = tmp_path / "home"
     write_config(home, f'ca_bundle = "{tmp_path / "no-such-ca.pem"}"\n')
     env = base_url_env("catbox", https_catbox)
 
-    cli(home, "add", str(sample), "--host", "catbox", env=env)
-    run = cli(home, "run", "--until-idle", env=env)
+    added = cli(home, "add", str(sample), "--host", "catbox", env=env)
 
-    [row] = uploads(home, env)
-    assert run.returncode == 1
-    assert row["error_kind"] == "tls" and "ca_bundle" in row["error_message"]
+    assert added.returncode == 2
+    assert added.stderr.count("\n") == 1
+    assert "ca_bundle" in added.stderr and "no-such-ca.pem is not a file" in added.stderr
 
 
 def test_hosts_check_reports_tls_and_succeeds_with_ca_bundle(tmp_path, test_ca):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,17 +52,51 @@ def database_error(path: Path, exc: BaseException) -> UserError:
     return UserError(f"database {path}: {exc}; check the file or use --home DIR")
 
 
-class _TracedDatabase(peewee.SqliteDatabase):
-    """Calls `trace(sql)` for every statement on every thread's connection (tests and bench/
-    count write amplification with it)."""
+class QueueDatabase(peewee.SqliteDatabase):
+    """SQLite with in-process turn-taking for write transactions.
 
-    def __init__(self, *args: object, trace: Callable[[str], None], **kwargs: object) -> None:
+    Threads of one process queue on a Python lock before BEGIN IMMEDIATE, so they wait in line
+    instead of in SQLite's busy handler, whose sleep-and-retry can starve one thread past the busy
+    timeout when many write at once. Other processes still meet the busy timeout. `trace(sql)`, if
+    given, sees every statement on every thread's connection (tests and bench/ count writes).
+    """
+
+    def __init__(
+        self, *args: object, trace: Callable[[str], None] | None = None, **kwargs: object
+    ) -> None:
         self._trace = trace
+        self._writer = threading.RLock()
+        self._holding = threading.local()
         super().__init__(*args, **kwargs)
 
     def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
         super()._add_conn_hooks(conn)
-        conn.set_trace_callback(self._trace)
+        if self._trace is not None:
+            conn.set_trace_callback(self._trace)
+
+    def begin(self, *args: object, **kwargs: object) -> None:
+        self._writer.acquire()
+        try:
+            super().begin(*args, **kwargs)
+        except BaseException:
+            self._writer.release()
+            raise
+        self._holding.value = True
+
+    def commit(self) -> None:
+        super().commit()  # on failure peewee rolls back, and rollback() releases
+        self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if getattr(self._holding, "value", False):
+            self._holding.value = False
+            self._writer.release()
 
 
 def open_database(
@@ -72,12 +107,7 @@ def open_database(
     created = not path.exists()
     if created:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    options = dict(pragmas=PRAGMAS, lock_type="IMMEDIATE", timeout=15)
-    db = (
-        _TracedDatabase(str(path), trace=trace, **options)
-        if trace
-        else peewee.SqliteDatabase(str(path), **options)
-    )
+    db = QueueDatabase(str(path), pragmas=PRAGMAS, lock_type="IMMEDIATE", timeout=15, trace=trace)
     try:
         db.connect()
         db.bind(ALL_MODELS)

@@ -217,9 +217,9 @@ def parse_spec(data: dict[str, Any], *, source: Path | None, builtin: bool) -> H
     name, family = t.take("name", str), t.take("family", str)
     base_url = t.take("base_url", str, None)
     bases = t.string_table("bases")
-    for name, url in [("base_url", base_url), *((f"bases.{k}", v) for k, v in bases.items())]:
+    for key, url in [("base_url", base_url), *((f"bases.{k}", v) for k, v in bases.items())]:
         if url is not None and not _BASE_URL.match(url):
-            raise SpecError(name, f"{url!r} is not an http(s) URL without query")
+            raise SpecError(key, f"{url!r} is not an http(s) URL without query")
     if DEFAULT_BASE in bases:
         raise SpecError(f"bases.{DEFAULT_BASE}", "set base_url at the top level instead")
     steps_data = t.take("steps", list)

@@ -33,7 +33,9 @@ from filehost_tui.hosts.spec_loader import load_specs
 from filehost_tui.paths import AppPaths
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-_TARGET = re.compile(r"^\s*(INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+\"?(\w+)", re.I)
+_TARGET = re.compile(
+    r"^\s*(INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+\"?(\w+)", re.I
+)
 
 
 @dataclass
@@ -166,9 +168,7 @@ def main() -> int:
         "transactions that wrote nothing\n(still BEGIN IMMEDIATE, so they take the write lock); "
         "runner start: schema, session mark, sample pruning (once per start)."
     )
-    print_table(
-        "Writes by phase and statement", ["run", "phase", "statement", "count"], breakdown
-    )
+    print_table("Writes by phase and statement", ["run", "phase", "statement", "count"], breakdown)
     return 0
 
 

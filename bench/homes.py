@@ -99,8 +99,8 @@ class _Child:
     """A child whose resource usage is read with wait4 (subprocess.wait would discard it)."""
 
     def __init__(self, args: Sequence[str], env: Mapping[str, str] | None) -> None:
-        self._out = tempfile.TemporaryFile()
-        self._err = tempfile.TemporaryFile()
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed in wait()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
         self.started = time.monotonic()
         self.proc = subprocess.Popen(list(args), stdout=self._out, stderr=self._err, env=env)
 

@@ -14,6 +14,7 @@ server's side and check that every byte arrived intact.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import socketserver
@@ -171,10 +172,8 @@ def _reply(sock: socket.socket, status: int, text: str) -> None:
         f"HTTP/1.1 {status} {reason.get(status, 'Error')}\r\n"
         f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n"
     )
-    try:
+    with contextlib.suppress(OSError):
         sock.sendall(head.encode() + body)
-    except OSError:
-        pass
 
 
 class Sink:

@@ -141,7 +141,9 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1024, help="file size in MiB (default 1024)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of each mode (default 5)")
     parser.add_argument("--parallel", type=int, default=4, help="uploads at once (default 4)")
-    parser.add_argument("--workdir", type=Path, help="where the test file goes (default: a temp dir)")
+    parser.add_argument(
+        "--workdir", type=Path, help="where the test file goes (default: a temp dir)"
+    )
     args = parser.parse_args()
     if shutil.which("curl") is None:
         parser.error("curl is not installed; it is the baseline")

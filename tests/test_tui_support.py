@@ -7,10 +7,13 @@ launch.py builds them, minus the engine unless a test asks for one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 from collections.abc import Callable, Coroutine
 from pathlib import Path
+
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from filehost_tui.config import Config
 from filehost_tui.engine.control import Control
@@ -159,9 +162,10 @@ async def settle(pilot, rounds: int = 50) -> None:
     whole session) and the messages they post, instead of sleeping."""
     app = pilot.app
     for _ in range(rounds):
-        await app.workers.wait_for_complete(
-            [w for w in app.workers if w.group != "engine" and w.is_running]
-        )
+        running = [w for w in app.workers if w.group != "engine" and w.is_running]
+        if running:  # an empty list would mean "every worker", the engine's included
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await app.workers.wait_for_complete(running)
         await pilot.pause()
         busy = [w for w in app.workers if w.group != "engine" and w.is_running]
         if not busy and not app._reading:
@@ -177,3 +181,13 @@ def run_async(test: Callable[..., Coroutine]) -> Callable[..., None]:
         asyncio.run(test(*args, **kwargs))
 
     return wrapper
+
+
+async def eventually(pilot, predicate: Callable[[], object], timeout: float, what: str) -> None:
+    """Wait for something another thread or process does, yielding to the app meanwhile."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.05)

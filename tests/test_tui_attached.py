@@ -1,0 +1,99 @@
+"""Attached mode: a `filehost-tui run` in another process owns the database; the app starts no
+workers, shows the runner's progress from the database, and its keys go through the control plane."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from filehost_tui.cli.context import Context
+from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.engine.runner_lock import runner_pid
+from filehost_tui.tui.app import FilehostApp
+from filehost_tui.tui.launch import build_session
+from filehost_tui.tui.screens.confirm import ConfirmScreen
+from tests.engine_harness import REPO, cli, make_home, wait_until
+from tests.test_tui_support import eventually, run_async
+
+SIZE = 12_000_000
+SLOW = "max_upload_speed = 400000"  # 30 s for the whole file: a cancel must cut it short
+
+
+def spawn_runner(paths) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "filehost_tui",
+            "--home",
+            str(paths.data_dir),
+            "run",
+            "--until-idle",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+@run_async
+async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp_path):
+    src = tmp_path / "src" / "big.bin"
+    src.parent.mkdir()
+    src.write_bytes(os.urandom(SIZE))
+    with FakeHost("0x0") as fake:
+        paths = make_home(tmp_path / "home", {"0x0": fake}, {"0x0": SLOW})
+        assert cli(paths, "add", str(src), "--host", "0x0").returncode == 0
+        runner = spawn_runner(paths)
+        ctx = None
+        try:
+            wait_until(lambda: runner_pid(paths) == runner.pid, 30, "the runner's lock")
+            ctx = Context(paths)
+            (upload_id,) = [u.id for u in ctx.queue.uploads()]
+            session = build_session(ctx)
+            session.cursor_blink, session.poll_interval = False, 0.2
+            assert (session.mode, session.engine_factory) == ("attached", None)
+            app = FilehostApp(session)
+            key = str(upload_id)
+            async with app.run_test(size=(100, 30)) as pilot:
+                assert app.sub_title == f"attached to runner (pid {runner.pid})"
+
+                def shows_progress() -> bool:
+                    pct = str(app.table.get_cell(key, "pct")) if app.table.row_count else ""
+                    speed = str(app.table.get_cell(key, "speed")) if pct else ""
+                    return pct not in ("", "0%") and speed != ""
+
+                await eventually(pilot, shows_progress, 30, "the runner's progress on screen")
+                assert app.engine is None
+                assert not [w for w in app.workers if w.group == "engine"]
+                assert str(app.query_one("#host-0x0 .host-counts").render()).split()[0] == "1"
+
+                app.table.move_to(upload_id)
+                await pilot.press("c")
+                assert isinstance(app.screen, ConfirmScreen)
+                await pilot.press("y")
+                cancelled_at = time.monotonic()
+                await eventually(
+                    pilot,
+                    lambda: str(app.table.get_cell(key, "status")) == "cancelled",
+                    30,
+                    "the cancelled row",
+                )
+            # --until-idle: the runner exits once its aborted transfer is gone, long before the
+            # 30 s the whole file would take
+            runner.communicate(timeout=30)
+            assert time.monotonic() - cancelled_at < 15
+            assert runner.returncode == 0
+        finally:
+            if runner.poll() is None:
+                runner.send_signal(signal.SIGTERM)
+                runner.communicate(timeout=30)
+            if ctx is not None:
+                ctx.close()
+        assert fake.received == []
+        assert FileHostUpload.get_by_id(upload_id).status == "cancelled"

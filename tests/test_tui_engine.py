@@ -1,0 +1,90 @@
+"""In-process mode: the engine's loops run as Textual thread workers, real uploads go to a loopback
+fake host, and engine events arrive as messages that update cells in place."""
+
+from __future__ import annotations
+
+import os
+
+from filehost_tui.cli.context import Context
+from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.tui.app import FilehostApp
+from filehost_tui.tui.launch import build_session
+from filehost_tui.tui.messages import BandwidthChanged, EngineReady, ProgressUpdated, UploadChanged
+from filehost_tui.tui.screens.confirm import ConfirmScreen
+from tests.engine_harness import make_home
+from tests.test_tui_support import eventually, run_async, settle
+
+SLOW = "max_upload_speed = 400000"  # client-side cap: socket buffers cannot swallow the file
+
+
+def in_process_app(tmp_path, fake: FakeHost, size: int) -> tuple[FilehostApp, Context, int]:
+    paths = make_home(tmp_path / "home", {"0x0": fake}, {"0x0": SLOW})
+    src = tmp_path / "src" / "video.bin"
+    src.parent.mkdir()
+    src.write_bytes(os.urandom(size))
+    ctx = Context(paths)
+    (upload_id,) = ctx.queue.add([src], ["0x0"])
+    session = build_session(ctx)
+    session.cursor_blink = False
+    session.poll_interval = 0.2
+    assert session.mode == "in-process" and session.engine_factory is not None
+    return FilehostApp(session), ctx, upload_id
+
+
+@run_async
+async def test_engine_workers_are_textual_workers_and_progress_updates_the_row(tmp_path):
+    messages = []
+    with FakeHost("0x0") as fake:
+        app, ctx, upload_id = in_process_app(tmp_path, fake, 1_200_000)
+        try:
+            async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+                await eventually(pilot, lambda: app.engine is not None, 30, "the engine")
+                names = {w.name for w in app.workers if w.group == "engine"}
+                assert {"ticker", "host-0x0"} <= names
+                key = str(upload_id)
+                await eventually(
+                    pilot,
+                    lambda: str(app.table.get_cell(key, "status")) == "completed",
+                    60,
+                    "the upload to complete",
+                )
+                await settle(pilot)
+                assert str(app.table.get_cell(key, "pct")) == "100%"
+                assert str(app.table.get_cell(key, "tail")).startswith("127.0.0.1:")
+                await pilot.press("q")
+                await eventually(pilot, lambda: not app.is_running, 30, "the app to exit")
+        finally:
+            ctx.close()
+        assert [f.size for f in fake.received] == [1_200_000]
+    kinds = {type(m) for m in messages}
+    assert {EngineReady, ProgressUpdated, BandwidthChanged, UploadChanged} <= kinds
+    assert any(
+        isinstance(m, ProgressUpdated) and 0 < m.event.uploaded < m.event.total for m in messages
+    ), "no progress seen mid-transfer"
+
+
+@run_async
+async def test_q_during_a_transfer_asks_then_stops_and_requeues_it(tmp_path):
+    with FakeHost("0x0") as fake:
+        app, ctx, upload_id = in_process_app(tmp_path, fake, 8_000_000)
+        try:
+            async with app.run_test(size=(100, 30)) as pilot:
+                await eventually(
+                    pilot,
+                    lambda: app.engine is not None and app.engine.active(),
+                    30,
+                    "a running transfer",
+                )
+                await pilot.press("q")
+                assert isinstance(app.screen, ConfirmScreen)
+                question = str(app.screen.query_one("#confirm-question").render())
+                assert "resume the next time" in question
+                await pilot.press("n")
+                assert app.is_running and app.engine is not None
+                await pilot.press("q", "y")
+                await eventually(pilot, lambda: not app.is_running, 30, "the app to exit")
+            assert FileHostUpload.get_by_id(upload_id).status == "pending"
+        finally:
+            ctx.close()
+        assert fake.received == []

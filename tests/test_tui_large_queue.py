@@ -1,0 +1,60 @@
+"""10,000 uploads: the app opens with every row, the cursor moves, and uploads progressing and
+finishing update cells in place — the table's Row objects, order, cursor and scroll stay put."""
+
+from __future__ import annotations
+
+from filehost_tui.engine.events import UploadProgress
+from filehost_tui.tui.app import FilehostApp
+from filehost_tui.tui.messages import ProgressUpdated
+from tests.test_tui_support import add_many, make_session, run_async, settle
+
+COUNT = 10_000
+
+
+@run_async
+async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_path):
+    session = make_session(tmp_path)
+    add_many(session, tmp_path / "files", COUNT)
+    app = FilehostApp(session)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            table = app.table
+            assert table.row_count == COUNT
+
+            await pilot.press("down", "down", "down")
+            assert table.cursor_row == 3
+            await pilot.press("pagedown")
+            assert table.cursor_row > 3
+            table.move_to(400)  # upload 400 is row 399
+            await pilot.pause()
+            assert table.cursor_row == 399
+            rows_before = dict(table.rows)
+            order_before = [r.key for r in table.ordered_rows]
+            scroll_before = table.scroll_y
+            assert scroll_before > 0
+
+            q = session.queue
+            for _ in range(3):  # uploads 1, 2, 3: above the cursor, so a rebuild would show
+                claimed = q.claim("gofile", "test")
+                assert claimed is not None
+            q.progress(1, 500)
+            q.complete(2, "https://gofile.example/d/two", "two")
+            q.cancel(3)
+            app.request_read()  # the once-a-second read, then an engine progress event
+            await settle(pilot)
+            app.post_message(ProgressUpdated(UploadProgress(1, 1, "gofile", 600, 1000, 2048.0)))
+            await settle(pilot)
+
+            assert str(table.get_cell("1", "pct")) == "60%"
+            assert str(table.get_cell("1", "speed")) == "2.0K/s"
+            assert str(table.get_cell("2", "status")) == "completed"
+            assert str(table.get_cell("2", "tail")) == "gofile.example/d/two"
+            assert str(table.get_cell("3", "status")) == "cancelled"
+            assert table.row_count == COUNT
+            assert all(table.rows[key] is row for key, row in rows_before.items())
+            assert [r.key for r in table.ordered_rows] == order_before
+            assert table.cursor_row == 399 and table.selected_id() == 400
+            assert table.scroll_y == scroll_before
+    finally:
+        session.db.close()

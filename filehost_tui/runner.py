@@ -38,6 +38,7 @@ class LinePrinter:
     """Formats events for people or for scripts; thread-safe (workers call it)."""
 
     def __init__(self, out: TextIO, as_json: bool, names: Callable[[int], str]) -> None:
+        self.ended = threading.Event()  # set when an upload finishes: time to re-check idleness
         self.out = out
         self.as_json = as_json
         self.names = names
@@ -51,6 +52,8 @@ class LinePrinter:
             return
         if isinstance(event, UploadProgress):
             return
+        if isinstance(event, UploadCompleted | UploadFailed):
+            self.ended.set()
         if self.as_json:
             kind = {
                 UploadStarted: "started",
@@ -98,14 +101,17 @@ def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
     def on_signal(signum: int, _frame: object) -> None:
         interrupted.append(signum)
         stop.set()
+        printer.ended.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         _announce(printer, engine)
         engine.start()
         last_summary = time.monotonic()
-        while not stop.wait(IDLE_CHECK_S):
-            if until_idle and _idle(engine):
+        while not stop.is_set():
+            printer.ended.wait(IDLE_CHECK_S)
+            printer.ended.clear()
+            if stop.is_set() or (until_idle and _idle(engine)):
                 break
             if time.monotonic() - last_summary >= SUMMARY_EVERY_S and engine.busy():
                 last_summary = time.monotonic()
@@ -154,8 +160,8 @@ def _announce(printer: LinePrinter, engine: Engine) -> None:
 
 
 def _idle(engine: Engine) -> bool:
-    if engine.busy():
-        return False
+    """Nothing pending or uploading for a running host (rows are final before their event is
+    emitted, so this is right even while a finished job's thread is still tidying up)."""
     hosts = set(engine.hosts)
     pending = FileHostUpload.select().where(
         (FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]))

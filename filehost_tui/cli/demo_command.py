@@ -6,12 +6,14 @@ import argparse
 import sys
 
 from filehost_tui.cli.context import Context
-from filehost_tui.demo.session import demo_session
-from filehost_tui.engine.engine import Engine
-from filehost_tui.runner import make_printer, run
 
 
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
+    # imported here: every other command would pay for loading the fake hosts
+    from filehost_tui.demo.session import demo_session
+    from filehost_tui.engine.engine import Engine
+    from filehost_tui.runner import make_printer, run
+
     with demo_session(ctx.paths) as session:
         demo = Context(session.paths)
         try:

@@ -6,11 +6,12 @@ import argparse
 import sys
 
 from filehost_tui.cli.context import Context
-from filehost_tui.engine.engine import Engine
-from filehost_tui.runner import make_printer, run
 
 
 def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
+    from filehost_tui.engine.engine import Engine  # only `run` needs workers, pycurl and archives
+    from filehost_tui.runner import make_printer, run
+
     for problem in ctx.registry.errors:
         print(f"filehost-tui: warning: {problem}", file=sys.stderr)
     printer = make_printer(sys.stdout, args.json)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import peewee
 
 from filehost_tui.config import Config, HostSettings, env_key
-from filehost_tui.credentials import lookup_credentials
+from filehost_tui.credentials import lookup_credentials, read_credentials_file
 from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter
 from filehost_tui.engine.control import Control
 from filehost_tui.engine.doorbell import Doorbell
@@ -31,7 +31,7 @@ from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.runner_lock import RunnerLock
 from filehost_tui.engine.states import Status
 from filehost_tui.engine.upload_job import ABORT_CANCELLED, ABORT_PAUSED, ABORT_SHUTDOWN, UploadJob
-from filehost_tui.errors import ErrorKind
+from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.hosts.client import HostClient
 from filehost_tui.hosts.spec import HostSpec, SpecRegistry
 from filehost_tui.paths import AppPaths
@@ -72,14 +72,39 @@ class HostRuntime:
     def __init__(self, spec: HostSpec, settings: HostSettings, engine: Engine) -> None:
         self.spec = spec
         self.settings = settings
-        creds = lookup_credentials(spec.id, spec.credential_fields, engine.paths)
-        self.missing_credentials = [f for f in spec.required_credentials if f not in creds]
-        self.env_hint = " and ".join(env_key(spec.id, f.upper()) for f in self.missing_credentials)
-        self.client = HostClient(spec, settings, creds, ca_bundle=engine.config.ca_bundle)
+        self._paths = engine.paths
+        self._ca_bundle = engine.config.ca_bundle
+        self._client: HostClient | None = None
+        self._client_lock = threading.Lock()
+        self._missing: list[str] = []
         self.limiter = RateLimiter(settings.max_upload_speed)
         self.max_connections = max(1, settings.max_connections or spec.max_connections)
         self.backoff_until: float | None = None
         self.auth_failing = False
+
+    def client(self) -> HostClient:
+        """The host's client, made on first use (a runner with idle hosts never touches the keyring)
+        and made again while credentials are missing, so a `login` during a run takes effect."""
+        with self._client_lock:
+            if self._client is None or self._missing:
+                try:
+                    creds = lookup_credentials(
+                        self.spec.id, self.spec.credential_fields, self._paths
+                    )
+                except UserError as exc:
+                    raise UploadError(ErrorKind.AUTH, str(exc)) from None
+                self._missing = [f for f in self.spec.required_credentials if f not in creds]
+                if self._missing:
+                    hint = " and ".join(env_key(self.spec.id, f.upper()) for f in self._missing)
+                    raise UploadError(
+                        ErrorKind.AUTH,
+                        f"no {', '.join(self._missing)} for {self.spec.id}: run "
+                        f"`filehost-tui login {self.spec.id}` or set {hint}",
+                    )
+                self._client = HostClient(
+                    self.spec, self.settings, creds, ca_bundle=self._ca_bundle
+                )
+            return self._client
 
     def note_success(self) -> None:
         self.auth_failing = False
@@ -132,6 +157,8 @@ class Engine:
     # ---- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        # a loose credentials.toml stops the start, before any upload is claimed
+        read_credentials_file(self.paths.credentials_file)
         self._runner_lock.acquire()
         recovered = self.queue.recover(expired_only=False)
         if recovered:

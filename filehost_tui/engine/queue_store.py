@@ -188,18 +188,20 @@ class QueueStore:
     def claim(self, host: str, owner: str) -> ClaimedUpload | None:
         """Move the oldest due pending row of `host` to uploading with a lease, atomically."""
         now = self.clock()
-        with self.db.atomic():
-            row = (
-                FileHostUpload.select(FileHostUpload, Item)
-                .join(Item)
-                .where(
-                    (FileHostUpload.host_name == host)
-                    & (FileHostUpload.status == Status.PENDING)
-                    & (FileHostUpload.next_attempt_ts <= now)
-                )
-                .order_by(FileHostUpload.next_attempt_ts, FileHostUpload.id)
-                .first()
+        due = (
+            FileHostUpload.select(FileHostUpload, Item)
+            .join(Item)
+            .where(
+                (FileHostUpload.host_name == host)
+                & (FileHostUpload.status == Status.PENDING)
+                & (FileHostUpload.next_attempt_ts <= now)
             )
+            .order_by(FileHostUpload.next_attempt_ts, FileHostUpload.id)
+        )
+        if not due.exists():
+            return None  # the common idle case: no write lock taken
+        with self.db.atomic():
+            row = due.first()
             if row is None:
                 return None
             self._write(

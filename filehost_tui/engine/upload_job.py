@@ -90,13 +90,7 @@ class UploadJob:
 
     def _prepare(self) -> tuple[Path, str]:
         job, host = self.job, self.host
-        if host.missing_credentials:
-            fields = ", ".join(host.missing_credentials)
-            raise UploadError(
-                ErrorKind.AUTH,
-                f"no {fields} for {job.host}: run `filehost-tui login {job.host}` or set "
-                f"{host.env_hint}",
-            )
+        self.client = host.client()
         if job.kind == "folder":
             path = self._archive()
         else:
@@ -141,7 +135,7 @@ class UploadJob:
         self.active.phase = "uploading"
         self.active.uploaded = 0
         started = time.monotonic()
-        result = self.host.client.upload(
+        result = self.client.upload(
             path,
             name=filename,
             progress=self._on_progress,
@@ -236,4 +230,3 @@ class UploadJob:
             for path in e.paths.archives_dir.glob(f"{job.item_id}-*.zip"):
                 with contextlib.suppress(OSError):
                     path.unlink()
-

@@ -84,10 +84,12 @@ async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp
                     30,
                     "the cancelled row",
                 )
-            # --until-idle: the runner exits once its aborted transfer is gone, long before the
-            # 30 s the whole file would take
+                # --until-idle: the runner exits once its aborted transfer is gone, long before
+                # the 30 s the whole file would take; the app notices it is alone
+                await eventually(pilot, lambda: runner.poll() is not None, 30, "runner exit")
+                assert time.monotonic() - cancelled_at < 15
+                await eventually(pilot, lambda: "stopped" in app.sub_title, 10, "the notice")
             runner.communicate(timeout=30)
-            assert time.monotonic() - cancelled_at < 15
             assert runner.returncode == 0
         finally:
             if runner.poll() is None:

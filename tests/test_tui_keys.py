@@ -313,8 +313,11 @@ async def test_add_dialog_tab_completes_the_path(seeded, tmp_path):
     app, ctx = await open_app(session, [])
     async with ctx as pilot:
         await settle(pilot)
-        await pilot.press("a", *f"{tmp_path}/pics/sun")
-        await pilot.pause()
+        await pilot.press("a")
+        path_input = app.screen.query_one("#add-path", Input)
+        path_input.value = f"{tmp_path}/pics/su"
+        await pilot.press("n")  # typing asks the suggester (a worker) for a completion
+        await settle(pilot)
         await pilot.press("tab")
         assert app.screen.query_one("#add-path", Input).value == f"{tmp_path}/pics/sunset-large.jpg"
 

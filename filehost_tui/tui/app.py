@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from textual import work
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer, Header
+from textual.worker import Worker, WorkerState
 
 from filehost_tui.engine.events import Event, UploadCompleted, UploadFailed
 from filehost_tui.engine.runner_lock import runner_pid
@@ -127,7 +128,11 @@ class FilehostApp(UserActions, App[int]):
             states = engine.host_states()
             speeds = {h: s.bytes_per_s for h, s in states.items()}
             hosts = _merge_states(hosts, states)
-        elif self.session.mode == "attached" and runner_pid(self.session.paths) is None:
+        elif (
+            self.session.mode == "attached"
+            and not self.session.runner_stopped
+            and runner_pid(self.session.paths) is None
+        ):
             self.post_message(EngineReady(error="the runner stopped", runner_pid=None))
         self.post_message(QueueRead(rows, hosts, live, speeds, now, full))
 
@@ -220,6 +225,15 @@ class FilehostApp(UserActions, App[int]):
         self.notify(message.result, severity="information" if message.ok else "warning")
         self.request_read()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every thread worker fails here, in one place: say so, and keep reading."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        if worker.group == "queue-read":
+            self._reading = False
+        self.notify(f"{worker.name or worker.group} failed: {worker.error}", severity="error")
+
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
 
@@ -262,6 +276,9 @@ class FilehostApp(UserActions, App[int]):
             self.session.runner_pid = message.runner_pid
             self.sub_title = self.session.mode_label
             self.notify(message.error, severity="warning")
+        elif self.session.mode == "attached":
+            self.session.runner_stopped = True
+            self.sub_title = self.session.mode_label
         else:
             self.sub_title = f"{message.error}; restart filehost-tui to upload here"
 

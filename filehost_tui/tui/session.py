@@ -40,6 +40,7 @@ class TuiSession:
     """Enabled host ids, offered in the add dialog."""
     mode: Mode = "in-process"
     runner_pid: int | None = None
+    runner_stopped: bool = False
     engine_factory: EngineFactory | None = None
     """None: start no workers (attached mode, or a test showing fixed data)."""
     clock: Callable[[], float] = field(default=time.time)
@@ -53,5 +54,7 @@ class TuiSession:
     def mode_label(self) -> str:
         if self.mode == "attached":
             pid = f"pid {self.runner_pid}" if self.runner_pid and self.runner_pid > 0 else "pid ?"
+            if self.runner_stopped:
+                return f"runner ({pid}) stopped; restart filehost-tui to upload here"
             return f"attached to runner ({pid})"
         return "uploading in this window"

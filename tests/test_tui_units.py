@@ -1,0 +1,117 @@
+"""The TUI's plain parts: figures, the filter, database summaries, styles lookup, lazy imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from filehost_tui.tui import format as fmt
+from filehost_tui.tui.queue_view import UploadRow, changed_rows, host_summaries, load_rows
+from filehost_tui.tui.resources import styles_dir
+from filehost_tui.tui.row_filter import RowFilter
+from filehost_tui.tui.widgets.hosts_panel import marker_text
+from filehost_tui.tui.widgets.uploads_table import render_cells
+from tests.engine_harness import REPO
+from tests.test_tui_support import NOW, make_session, seed_mid_upload
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    session = make_session(tmp_path)
+    ids = seed_mid_upload(session, tmp_path / "files")
+    yield session, ids
+    session.db.close()
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0B"), (999, "999B"), (1536, "1.5K"), (700 * 1024**2, "700M"), (3 * 1024**3, "3.0G")],
+)
+def test_sizes_fit_in_six_columns(n, text):
+    assert fmt.size(n) == text and len(text) <= 6
+
+
+def test_idle_speed_is_blank_and_countdown_never_shows_zero():
+    assert fmt.speed(0) == ""
+    assert fmt.speed(2.4 * 1024**2) == "2.4M/s"
+    assert fmt.countdown(0.2) == "1s"
+    assert fmt.countdown(125) == "3m"
+
+
+def row(**changes) -> UploadRow:
+    base = dict(
+        id=1, item_id=1, item="Holiday Photos", host="gofile", status="pending", uploaded=0,
+        total=100, retries=0, error_kind=None, error_message=None, url=None, next_attempt_ts=0.0,
+    )  # fmt: skip
+    return UploadRow(**{**base, **changes})
+
+
+def test_filter_words_host_and_status_prefixes_all_must_match():
+    assert RowFilter("holiday").matches(row())
+    assert RowFilter("host:go status:pend").matches(row())
+    assert not RowFilter("host:pixel").matches(row())
+    assert not RowFilter("holiday status:failed").matches(row())
+    assert not RowFilter(hide_finished=True).matches(row(status="completed"))
+    assert RowFilter("pending").matches(row())
+
+
+def test_a_retrying_row_counts_down_and_shows_its_error():
+    cells = render_cells(
+        row(retries=2, next_attempt_ts=NOW + 42, error_kind="server", error_message="HTTP 502\nx"),
+        None,
+        NOW,
+    )
+    assert str(cells[2]) == "retry 42s"
+    assert cells[6] == "2"
+    assert cells[7] == "server: HTTP 502"
+
+
+def test_changed_rows_returns_new_open_and_just_finished_rows_only(seeded):
+    session, ids = seeded
+    everything = load_rows()
+    open_ids = {r.id for r in everything if not r.finished}
+    max_id = max(r.id for r in everything)
+    session.queue.claim("pixeldrain", "t")
+    session.queue.complete(ids["pending"], "https://px.example/n", None)
+    got = {r.id: r for r in changed_rows(max_id, open_ids)}
+    assert ids["done"] not in got  # finished before, unchanged: not read again
+    assert got[ids["pending"]].status == "completed"
+    assert set(got) == open_ids
+
+
+def test_host_summaries_count_statuses_and_notice_backoff(seeded):
+    session, _ = seeded
+    hosts = host_summaries(NOW)
+    gofile = hosts["gofile"]
+    assert (gofile.active, gofile.queued, gofile.done, gofile.failed) == (1, 1, 0, 0)
+    assert gofile.active_uploaded == 301 * 1024**2
+    assert gofile.backoff_until == NOW + 20.0
+    assert marker_text(gofile, NOW) == "⟳ backoff 20s"
+    assert marker_text(hosts["catbox"], NOW) == "⏸ paused"
+    assert marker_text(hosts["pixeldrain"], NOW) == ""
+
+
+def test_styles_are_found_from_a_source_checkout():
+    assert (styles_dir() / "app.tcss").is_file()
+
+
+def run_python(code: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_cli_and_tui_launch_import_no_textual_until_the_tui_opens():
+    code = (
+        "import sys, filehost_tui.cli.main, filehost_tui.tui.launch, filehost_tui.engine.engine;"
+        "print('textual' in sys.modules)"
+    )
+    assert run_python(code) == "False"

@@ -25,8 +25,8 @@ from filehost_tui.engine.events import (
     UploadStarted,
 )
 from filehost_tui.engine.models import FileHostUpload, Item
-from filehost_tui.engine.queue_store import human_size
 from filehost_tui.engine.states import Status
+from filehost_tui.units import human_size
 
 log = logging.getLogger("filehost_tui.runner")
 

@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass, replace
 from filehost_tui.cli.context import Context
 from filehost_tui.config import env_key
 from filehost_tui.credentials import credential_state, lookup_credentials
-from filehost_tui.engine.queue_store import human_size
 from filehost_tui.errors import UploadError, UserError
-from filehost_tui.hosts.client import HostClient, effective_bases
+from filehost_tui.hosts.client import AccountInfo, HostClient, effective_bases
 from filehost_tui.hosts.spec import DEFAULT_BASE, HostSpec
 from filehost_tui.redact import scrub
 
@@ -159,11 +158,6 @@ def _describe(check: HostCheck) -> str:
         return f"FAILED {check.error_kind}: {check.message}"
     if not check.verified:
         return "nothing to verify: this host has no account check"
-    parts = ["credentials ok"]
-    if check.premium is not None:
-        parts.append("premium" if check.premium else "free account")
-    if check.storage_left is not None:
-        parts.append(f"{human_size(check.storage_left)} storage left")
-    if check.max_file_size is not None:
-        parts.append(f"max file {human_size(check.max_file_size)}")
+    facts = AccountInfo(check.premium, check.storage_left, check.max_file_size).facts()
+    parts = ["credentials ok", *facts]
     return ", ".join(parts)

@@ -23,7 +23,6 @@ from filehost_tui.credentials import (
     read_credentials_file,
     store_credentials,
 )
-from filehost_tui.engine.queue_store import human_size
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.hosts.client import AccountInfo, HostClient
 from filehost_tui.hosts.spec import HostSpec
@@ -152,11 +151,7 @@ def _verdict(info: AccountInfo | None) -> str:
         return "not verified (--no-verify)"
     if not info.verified:
         return "not verified (this host has no account check)"
-    parts = ["credentials verified"]
-    if info.premium is not None:
-        parts.append("premium" if info.premium else "free account")
-    if info.storage_left is not None:
-        parts.append(f"{human_size(info.storage_left)} storage left")
+    parts = ["credentials verified", *info.facts()]
     return ", ".join(parts)
 
 

@@ -9,12 +9,12 @@ from filehost_tui.cli.context import Context
 from filehost_tui.config import env_key
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.models import FileHostUpload
-from filehost_tui.engine.queue_store import human_size
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.client import effective_bases
 from filehost_tui.hosts.spec import DEFAULT_BASE
 from filehost_tui.links import Link, format_links
+from filehost_tui.units import human_size
 
 
 def cmd_add(ctx: Context, args: argparse.Namespace) -> int:

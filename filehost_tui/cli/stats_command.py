@@ -6,7 +6,7 @@ import argparse
 import json
 
 from filehost_tui.cli.context import Context
-from filehost_tui.engine.queue_store import human_size
+from filehost_tui.units import human_size
 
 
 def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.states import FINISHED, Action, IllegalTransition, Status, target
 from filehost_tui.errors import ErrorKind, UserError
+from filehost_tui.units import human_size
 
 MAX_BACKOFF_S = 600.0
 MAX_RETRY_AFTER_S = 3600.0
@@ -53,14 +54,6 @@ class _NewItem:
 def file_fingerprint(path: Path) -> str:
     st = path.stat()
     return hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
 
 
 class QueueStore:

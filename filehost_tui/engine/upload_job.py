@@ -18,10 +18,11 @@ from filehost_tui.engine.archive import archive_name, build_archive
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.bandwidth import throttle_all
 from filehost_tui.engine.events import UploadCompleted, UploadFailed, UploadStarted
-from filehost_tui.engine.queue_store import ClaimedUpload, human_size
+from filehost_tui.engine.queue_store import ClaimedUpload
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.redact import scrub
+from filehost_tui.units import human_size
 
 if TYPE_CHECKING:
     from filehost_tui.engine.engine import Engine, HostRuntime

@@ -28,6 +28,7 @@ from filehost_tui.hosts.token_cache import TokenCache
 from filehost_tui.hosts.transfer import Progress, Response, thread_transfer
 from filehost_tui.redact import redact_text, register_secret
 from filehost_tui.secret import Secret
+from filehost_tui.units import human_size
 
 API_TIMEOUT = 120.0  # seconds for a small API request; file transfers rely on the stall detector
 POLL_SLICE = 0.25  # how often a poll wait checks for cancellation
@@ -50,6 +51,17 @@ class AccountInfo:
     storage_left: int | None = None
     max_file_size: int | None = None
     verified: bool = True
+
+    def facts(self) -> list[str]:
+        """What the host reported, as short phrases ("premium", "1.0 GiB storage left")."""
+        parts = []
+        if self.premium is not None:
+            parts.append("premium" if self.premium else "free account")
+        if self.storage_left is not None:
+            parts.append(f"{human_size(self.storage_left)} storage left")
+        if self.max_file_size is not None:
+            parts.append(f"max file {human_size(self.max_file_size)}")
+        return parts
 
 
 @dataclass

@@ -349,3 +349,15 @@ async def test_command_palette_offers_every_key_action(seeded):
         await pilot.press("enter")
         await settle(pilot)
         assert status(ids["failed"]) == "pending"
+
+
+@run_async
+async def test_y_in_the_details_dialog_copies_the_link(seeded):
+    session, ids = seeded
+    app, ctx = await open_app(session, [])
+    async with ctx as pilot:
+        await settle(pilot)
+        app.table.move_to(ids["done"])
+        await pilot.press("enter", "y")
+        assert isinstance(app.screen, DetailsScreen)
+        assert app.clipboard == "https://files.catbox.example/abc123.zip"

@@ -111,4 +111,8 @@ class DetailsScreen(ModalScreen[None]):
         self.dismiss(None)
 
     def action_copy_link(self) -> None:
-        self.app.run_action("copy_link")  # the app knows the selected upload and says what happened
+        if not self.details.url:
+            self.notify(f"{self.details.item} has no link yet", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.details.url)
+        self.notify(f"copied {self.details.url}")

@@ -115,3 +115,20 @@ def test_cli_and_tui_launch_import_no_textual_until_the_tui_opens():
         "print('textual' in sys.modules)"
     )
     assert run_python(code) == "False"
+
+
+def test_in_process_host_bars_use_the_engines_live_bytes_not_the_lagging_database():
+    from filehost_tui.engine.engine import ActiveTransfer, HostState
+    from filehost_tui.tui.app import _merge_states
+    from filehost_tui.tui.queue_view import HostSummary
+
+    db_view = {"catbox": HostSummary("catbox", active=2, active_uploaded=10, active_total=300)}
+    states = {"catbox": HostState("catbox", 2, None, False, 5.0)}
+    active = [
+        ActiveTransfer(1, 1, "catbox", "uploading", 90, 100, 5.0),
+        ActiveTransfer(2, 2, "catbox", "uploading", 150, 200, 5.0),
+        ActiveTransfer(3, 3, "0x0", "uploading", 1, 2, 5.0),
+    ]
+    merged = _merge_states(db_view, states, active)["catbox"]
+    assert (merged.active_uploaded, merged.active_total) == (240, 300)
+    assert merged.active == 2

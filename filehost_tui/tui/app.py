@@ -121,13 +121,11 @@ class FilehostApp(UserActions, App[int]):
         live = speeds = None
         engine = self.engine
         if engine is not None:
-            live = {
-                a.upload_id: Live(a.uploaded, a.total, a.bytes_per_s, a.phase)
-                for a in engine.active()
-            }
+            active = engine.active()
+            live = {a.upload_id: Live(a.uploaded, a.total, a.bytes_per_s, a.phase) for a in active}
             states = engine.host_states()
             speeds = {h: s.bytes_per_s for h, s in states.items()}
-            hosts = _merge_states(hosts, states)
+            hosts = _merge_states(hosts, states, active)
         elif (
             self.session.mode == "attached"
             and not self.session.runner_stopped
@@ -306,15 +304,25 @@ class FilehostApp(UserActions, App[int]):
             engine.stop(timeout=5.0)
 
 
-def _merge_states(hosts: dict, states: dict) -> dict:
-    """The engine knows backoff and auth trouble first-hand; prefer it over the database's hints."""
+def _merge_states(hosts: dict, states: dict, active: list) -> dict:
+    """The engine knows backoff, auth trouble and bytes sent first-hand; prefer it over the
+    database, whose uploaded_bytes lag by up to a second (the bars would disagree with the rows)."""
     from dataclasses import replace
 
+    sent: dict[str, tuple[int, int]] = {}
+    for a in active:
+        done, total = sent.get(a.host, (0, 0))
+        sent[a.host] = (done + a.uploaded, total + a.total)
     merged = dict(hosts)
     for host, summary in hosts.items():
         state = states.get(host)
         if state is not None:
+            done, total = sent.get(host, (0, 0))
             merged[host] = replace(
-                summary, backoff_until=state.backoff_until, auth_failing=state.auth_failing
+                summary,
+                backoff_until=state.backoff_until,
+                auth_failing=state.auth_failing,
+                active_uploaded=done,
+                active_total=total,
             )
     return merged

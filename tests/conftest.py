@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backends import null
 
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.redact import SECRETS
 
 HOSTS = {"alpha": None, "beta": None, "tiny": 10}
 
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch, tmp_path_factory):
-    """No test may read the developer's keyring, config or data dirs."""
+    """No test may read the developer's keyring, config, data dirs or FILEHOST_TUI_* variables,
+    and no secret registered by one test masks text in the next."""
+    for name in list(os.environ):
+        if name.startswith("FILEHOST_TUI_"):
+            monkeypatch.delenv(name)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
-    monkeypatch.delenv("FILEHOST_TUI_HOME", raising=False)
+    yield
+    keyring.set_keyring(previous)
+    SECRETS.clear()
 
 
 @pytest.fixture

@@ -4,17 +4,13 @@ at `add` time through the CLI."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import null
 
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.hosts.spec_loader import load_specs
-from filehost_tui.redact import SECRETS
 from tests.cli_support import run_main, write_config
 
 RG_CREDS = {"username": "alice@example.invalid", "password": "pw-Hosts-Secret-1"}
@@ -26,18 +22,6 @@ ROW_KEYS = {
 CHECK_KEYS = {
     "status", "error_kind", "message", "verified", "premium", "storage_left", "max_file_size",
 }  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("FILEHOST_TUI_"):
-            monkeypatch.delenv(name)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(null.Keyring())
-    yield
-    keyring.set_keyring(previous)
-    SECRETS.clear()
 
 
 @pytest.fixture

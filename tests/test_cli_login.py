@@ -14,28 +14,13 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import null
 
 from filehost_tui.demo.fake_server import FakeHost
-from filehost_tui.redact import SECRETS
 from tests.cli_support import base_url_env, clean_env, cli, run_main, write_config
 
 RG = {"username": "alice@example.invalid", "password": "pw-Login-Secret-1"}
 KATFILE_KEY = "katfile-Login-Key-2"
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("FILEHOST_TUI_"):
-            monkeypatch.delenv(name)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(null.Keyring())
-    yield
-    keyring.set_keyring(previous)
-    SECRETS.clear()
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from keyring.backends import null
 from keyrings.alt.file import PlaintextKeyring
 
 from filehost_tui.credentials import (
@@ -28,20 +26,6 @@ from filehost_tui.secret import Secret
 
 FIELDS = ("username", "password")
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No FILEHOST_TUI_* variables from the outside, and no real keyring unless a test sets one."""
-    for name in list(os.environ):
-        if name.startswith("FILEHOST_TUI_"):
-            monkeypatch.delenv(name)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(null.Keyring())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture

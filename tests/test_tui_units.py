@@ -132,3 +132,20 @@ def test_in_process_host_bars_use_the_engines_live_bytes_not_the_lagging_databas
     merged = _merge_states(db_view, states, active)["catbox"]
     assert (merged.active_uploaded, merged.active_total) == (240, 300)
     assert merged.active == 2
+
+
+def test_details_say_when_the_archive_was_deleted(tmp_path):
+    from filehost_tui.tui.screens.details import UploadDetails
+
+    kept = tmp_path / "1-gallery-abc.zip"
+    kept.write_bytes(b"PK")
+    base = dict(
+        id=1, item="gallery", path="/g", kind="folder", host="catbox", status="completed",
+        uploaded=2, total=2, retries=0, attempts=1, error_kind=None, error_message=None,
+        url="http://127.0.0.1/x", file_id="x", created_ts=NOW, started_ts=NOW,
+        finished_ts=NOW, next_attempt_ts=0.0,
+    )  # fmt: skip
+    present = dict(UploadDetails(**base, archive=str(kept)).lines(NOW))
+    gone = dict(UploadDetails(**base, archive=str(tmp_path / "gone.zip")).lines(NOW))
+    assert present["archive"] == str(kept)
+    assert gone["archive"] == f"{tmp_path / 'gone.zip'} (deleted)"

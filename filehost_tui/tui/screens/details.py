@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -61,6 +62,12 @@ class UploadDetails:
             next_attempt_ts=u.next_attempt_ts,
         )
 
+    def _archive_text(self) -> str:
+        """The archive is deleted once every host of the item is done; say so, not a dead path."""
+        if not self.archive:
+            return "-"
+        return self.archive if os.path.exists(self.archive) else f"{self.archive} (deleted)"
+
     def lines(self, now: float) -> list[tuple[str, str]]:
         progress = f"{fmt.size(self.uploaded)} of {fmt.size(self.total)}"
         pct = fmt.percent(self.uploaded, self.total)
@@ -73,7 +80,7 @@ class UploadDetails:
             ("attempts", f"{self.attempts} ({self.retries} retries)"),
             ("link", self.url or "-"),
             ("file id", self.file_id or "-"),
-            ("archive", self.archive or "-"),
+            ("archive", self._archive_text()),
             ("created", fmt.timestamp(self.created_ts)),
             ("started", fmt.timestamp(self.started_ts)),
             ("finished", fmt.timestamp(self.finished_ts)),

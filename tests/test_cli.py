@@ -240,3 +240,20 @@ def run_as_nobody(home: Path, argv: list[str], chmod_home: int | None = None) ->
         err = fh_.read()
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), err
+
+
+def test_database_locked_by_another_process_is_a_clear_error(home, folder, tmp_path, capsys):
+    fh(home, "add", str(folder), "--host", "katfile")
+    capsys.readouterr()
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"o" * 10)
+    holder = sqlite3.connect(home / "filehost-tui.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # what a stuck writer elsewhere looks like
+    try:
+        assert fh(home, "add", str(other), "--host", "katfile") == 2  # after the busy timeout
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "stayed locked by another process; try again" in one_line_error(capsys)
+    assert fh(home, "status", "--json") == 0
+    assert len(json.loads(capsys.readouterr().out)["uploads"]) == 1

@@ -42,6 +42,7 @@ TICK_S = 0.25  # progress events: a few per second per upload
 DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once a second
 SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
 IDLE_WAKE_S = 30.0  # a sleeping worker re-checks the queue at least this often
+LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the worker tries again
 
 Spawn = Callable[[Callable[[], None], str], None]
 
@@ -253,8 +254,13 @@ class Engine:
         wake = self._wake[host_id]
         while not self._stopping.is_set():
             wake.clear()
-            self._start_claimable(host_id, runtime)
-            wake.wait(self._sleep_for(host_id))
+            try:
+                self._start_claimable(host_id, runtime)
+                timeout = self._sleep_for(host_id)
+            except Exception:  # e.g. the database stayed locked: keep the worker alive
+                log.exception("worker for %s could not read the queue; retrying", host_id)
+                timeout = LOOP_ERROR_WAIT_S
+            wake.wait(timeout)
 
     def _start_claimable(self, host_id: str, runtime: HostRuntime) -> None:
         while not self._stopping.is_set():
@@ -262,7 +268,11 @@ class Engine:
                 running = sum(1 for j in self._active.values() if j.job.host == host_id)
             if running >= runtime.max_connections or not self._slots.acquire(blocking=False):
                 return
-            claimed = self.queue.claim(host_id, self.owner)
+            try:
+                claimed = self.queue.claim(host_id, self.owner)
+            except BaseException:
+                self._slots.release()
+                raise
             if claimed is None:
                 self._slots.release()
                 return
@@ -300,28 +310,35 @@ class Engine:
         while not self._stopping.is_set():
             forced = self._tick_now.wait(TICK_S)
             self._tick_now.clear()
-            now = time.monotonic()
-            with self._lock:
-                jobs = list(self._active.values())
-            for j in jobs:
-                a = j.active
-                a.update_rate(now)
-                self.emit(
-                    UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, a.rate)
-                )
-            if forced or now - last_db >= DB_EVERY_S:
-                last_db = now
-                self._sync_with_db(jobs)
-                snap = self.meter.snapshot()
-                for host in self.hosts:
-                    self.emit(BandwidthUpdated(host, snap.hosts.get(host, 0.0)))
-                self.emit(BandwidthUpdated(None, snap.total))
-            if now - last_sample >= SAMPLE_EVERY_S:
-                last_sample = now
-                snap = self.meter.snapshot()
-                self.metrics.record_bandwidth_samples(
-                    {h: v for h, v in snap.hosts.items() if v > 0}, time.time()
-                )
+            try:
+                last_db, last_sample = self._tick(forced, last_db, last_sample)
+            except Exception:  # a locked database must not stop progress and control for good
+                log.exception("progress/control tick failed; retrying")
+
+    def _tick(self, forced: bool, last_db: float, last_sample: float) -> tuple[float, float]:
+        now = time.monotonic()
+        with self._lock:
+            jobs = list(self._active.values())
+        for j in jobs:
+            a = j.active
+            a.update_rate(now)
+            self.emit(
+                UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, a.rate)
+            )
+        if forced or now - last_db >= DB_EVERY_S:
+            last_db = now
+            snap = self.meter.snapshot()
+            for host in self.hosts:
+                self.emit(BandwidthUpdated(host, snap.hosts.get(host, 0.0)))
+            self.emit(BandwidthUpdated(None, snap.total))
+            self._sync_with_db(jobs)
+        if now - last_sample >= SAMPLE_EVERY_S:
+            last_sample = now
+            snap = self.meter.snapshot()
+            self.metrics.record_bandwidth_samples(
+                {h: v for h, v in snap.hosts.items() if v > 0}, time.time()
+            )
+        return last_db, last_sample
 
     def _sync_with_db(self, jobs: list[UploadJob]) -> None:
         """Write progress that changed and renew leases; notice pause/cancel made elsewhere."""

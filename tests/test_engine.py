@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -230,3 +231,35 @@ def test_a_queued_item_reaches_the_wire_without_polling_delay(tmp_path, files):
             wait_until(all_finished, 30, "the upload")
         finally:
             engine.stop()
+
+
+def test_a_full_disk_while_archiving_fails_that_upload_with_what_to_do(tmp_path):
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    with FakeHost("0x0") as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx})
+        paths.cache_dir.mkdir(parents=True, exist_ok=True)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(paths.cache_dir)],
+            capture_output=True,
+        )
+        if mounted.returncode != 0:
+            pytest.skip("needs permission to mount a tiny tmpfs")
+        try:
+            engine, _ = start_engine(paths)
+            try:
+                (upload_id,) = engine.queue.add([folder], ["0x0"])
+                engine.wake()
+                wait_until(all_finished, 30, "the upload to fail")
+            finally:
+                engine.stop()
+            leftovers = list(paths.archives_dir.iterdir())
+        finally:
+            subprocess.run(["umount", "-l", str(paths.cache_dir)], check=False)
+        row = FileHostUpload.get_by_id(upload_id)
+        assert row.status == "failed"
+        assert "no space left on device" in row.error_message
+        assert "free space" in row.error_message
+        assert leftovers == []  # the partial archive was removed
+        assert zx.upload_attempts == 0

@@ -13,11 +13,13 @@ import pytest
 
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.archive import build_archive
+from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.events import (
     BandwidthUpdated,
     UploadCompleted,
     UploadFailed,
     UploadProgress,
+    UploadStarted,
 )
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
 from filehost_tui.engine.states import Status
@@ -216,21 +218,64 @@ def test_missing_credentials_fail_with_what_to_do(tmp_path, files, monkeypatch):
         assert px.upload_attempts == 0
 
 
-def test_a_queued_item_reaches_the_wire_without_polling_delay(tmp_path, files):
+def test_a_queued_item_reaches_the_wire_when_the_doorbell_rings(tmp_path, files):
     with FakeHost("0x0") as zx:
         paths = make_home(tmp_path / "home", {"0x0": zx})
         engine, rec = start_engine(paths)
         try:
-            wait_until(lambda: engine.hosts, 5, "workers")
-            time.sleep(0.3)  # let every worker fall asleep on an empty queue
+            # every worker is asleep on an empty queue, for up to IDLE_WAKE_S (30 s)
             t0 = time.monotonic()
             engine.queue.add(files[:1], ["0x0"])
-            engine.wake()
-            wait_until(lambda: rec.events, 5, "the upload to start")
-            assert time.monotonic() - t0 < 1.0
+            ring(paths)  # what `filehost-tui add` does after writing the rows
+            wait_until(lambda: rec.of(UploadStarted), 10, "the upload to start")
+            assert time.monotonic() - t0 < 5.0  # far below the 30 s a missed ring would cost
             wait_until(all_finished, 30, "the upload")
         finally:
             engine.stop()
+        assert zx.received[0].name == files[0].name
+
+
+def test_pause_then_resume_at_once_never_sends_the_file_twice_at_the_same_time(tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(3_000_000))
+    with FakeHost("0x0") as zx:
+        cap = "max_upload_speed = 1000000"
+        paths = make_home(tmp_path / "home", {"0x0": zx}, {"0x0": cap})
+        engine, rec = start_engine(paths)
+        try:
+            (upload_id,) = engine.queue.add([big], ["0x0"])
+            engine.wake()
+            wait_until(lambda: any(a.uploaded > 0 for a in engine.active()), 20, "the transfer")
+            engine.control.pause(upload_id)
+            engine.control.resume(upload_id)  # before the ticker saw the pause
+            wait_until(all_finished, 60, "the upload")
+        finally:
+            engine.stop()
+        assert FileHostUpload.get_by_id(upload_id).status == "completed"
+        assert zx.upload_attempts == 2  # the aborted attempt and the resumed one
+        assert zx.most_uploads_at_once == 1  # never both at once
+        assert [f.name for f in zx.received] == ["big.bin"]
+        assert len(rec.of(UploadCompleted)) == 1
+
+
+def test_a_rate_limited_host_gets_no_new_upload_before_its_wait_is_over(tmp_path, files):
+    with FakeHost("0x0") as zx:
+        zx.inject("status", status=429, retry_after=2)
+        paths = make_home(tmp_path / "home", {"0x0": zx}, {"0x0": "max_connections = 1"})
+        engine, rec = start_engine(paths)
+        try:
+            engine.queue.add(files, ["0x0"])
+            engine.wake()
+            wait_until(lambda: rec.of(UploadFailed), 20, "the 429")
+            t_429 = time.monotonic()
+            wait_until(lambda: len(rec.of(UploadStarted)) >= 2, 20, "the next upload")
+            waited = time.monotonic() - t_429
+            wait_until(all_finished, 60, "all uploads")
+        finally:
+            engine.stop()
+        assert waited >= 1.0  # the host asked for 2 s; no other row was claimed meanwhile
+        assert {r.status for r in FileHostUpload.select()} == {"completed"}
+        assert sum(r.retry_count for r in FileHostUpload.select()) == 1
 
 
 def test_a_full_disk_while_archiving_fails_that_upload_with_what_to_do(tmp_path):

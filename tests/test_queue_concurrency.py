@@ -52,7 +52,7 @@ def test_eight_claimers_and_a_reader_never_share_a_row_or_see_locked(tmp_path):
                 for host in (f"h{i}",):
                     up = store.claim(host, name)
                     assert up is not None
-                    store.progress(up.id, 50)
+                    store.progress(up.id, 50, up.lease)
                     store.complete(up.id, f"http://127.0.0.1/{up.id}", None)
                     with lock:
                         claimed.append(up.id)
@@ -124,7 +124,7 @@ WRITER = textwrap.dedent(
         for i in range(500):
             up = store.claim(f"h{i}", "doomed")
             if up:
-                store.progress(up.id, n)
+                store.progress(up.id, n, up.lease)
                 n += 1
     """
 )
@@ -145,6 +145,7 @@ def test_sigkill_mid_writes_leaves_a_consistent_database_and_recover_frees_lease
         probe.close()
         if leased >= 50:
             break
+    assert proc.poll() is None, "the writer died on its own before the kill"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 

@@ -157,15 +157,45 @@ def test_recover_returns_expired_leases_only(store, tmp_path, sample_file, clock
     assert store.recover(expired_only=False) == [b]
 
 
-def test_progress_renews_the_lease_and_reports_a_pause_from_elsewhere(store, sample_file, clock):
+def test_progress_renews_the_lease_while_this_attempt_holds_the_row(store, sample_file, clock):
     (upload_id,) = store.add([sample_file], ["alpha"])
-    store.claim("alpha", "w")
+    first = store.claim("alpha", "w")
     clock.now += 20
-    assert store.progress(upload_id, 500) == Status.UPLOADING
+    store.progress(upload_id, 500, first.lease)
     assert row(upload_id).lease_expires_ts == clock.now + store.lease_seconds
+    assert store.holders([upload_id]) == {upload_id: ("uploading", first.lease)}
     store.pause(upload_id)
-    assert store.progress(upload_id, 600) == Status.PAUSED
+    store.progress(upload_id, 600, first.lease)
     assert row(upload_id).uploaded_bytes == 500
+    assert store.holders([upload_id]) == {upload_id: ("paused", None)}
+
+
+def test_a_superseded_attempt_cannot_finish_the_row(store, sample_file):
+    """Paused and resumed at once: the old transfer's late result must not touch the new one."""
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    old = store.claim("alpha", "w")
+    store.pause(upload_id)
+    store.resume(upload_id)
+    new = store.claim("alpha", "w")
+    assert new.lease != old.lease
+    with pytest.raises(IllegalTransition):
+        store.complete(upload_id, "http://127.0.0.1/old", None, lease=old.lease)
+    with pytest.raises(IllegalTransition):
+        store.fail(
+            upload_id,
+            ErrorKind.SERVER,
+            "late",
+            retryable=True,
+            max_retries=3,
+            base_delay=1,
+            lease=old.lease,
+        )
+    store.progress(upload_id, 999, old.lease)
+    store.requeue(upload_id, lease=old.lease)
+    r = row(upload_id)
+    assert (r.status, r.uploaded_bytes, r.lease_owner) == ("uploading", 0, new.lease)
+    store.complete(upload_id, "http://127.0.0.1/new", None, lease=new.lease)
+    assert row(upload_id).download_url == "http://127.0.0.1/new"
 
 
 @pytest.mark.parametrize(

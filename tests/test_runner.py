@@ -108,11 +108,9 @@ def test_pause_resume_and_cancel_from_another_process(tmp_path):
             assert cli(paths, "cancel", str(second)).returncode == 0
             state = rows(paths)
             assert (state[first].status, state[second].status) == ("paused", "cancelled")
-            time.sleep(1.5)  # the runner checks the control plane about once a second
-            frozen = rows(paths)[first].uploaded_bytes
-            time.sleep(1.5)
-            assert rows(paths)[first].uploaded_bytes == frozen, "a paused transfer kept sending"
-            assert rows(paths)[first].status == "paused"
+            # both transfers stop: the fake sees its two upload requests end, unanswered
+            wait_until(lambda: zx.uploads_in_flight == 0, 5, "both transfers to stop")
+            assert zx.received == []
             assert cli(paths, "resume", str(first)).returncode == 0
             wait_until(lambda: status_of(paths, first) == "completed", 60, "the resumed upload")
         finally:
@@ -159,16 +157,19 @@ def test_db_writes_per_upload_are_bounded(tmp_path):
         engine, _ = start_engine(paths, trace=statements.append)
         try:
             statements.clear()
+            t0 = time.monotonic()
             engine.queue.add([big], ["0x0"])
             engine.wake()
             wait_until(lambda: engine.counters["completed"] == 1, 120, "the 200 MiB upload")
+            elapsed = time.monotonic() - t0
         finally:
             engine.stop()
         writes = [
             s for s in statements if s.split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
         ]
-        # add (2 rows) + claim + archive info + ~1 progress write a second + complete + metrics row
-        assert len(writes) <= 40, writes
+        # add (2 rows) + claim + complete + metrics row, then about one progress write a second
+        # and a bandwidth sample every 5 s: bounded by the upload's duration, never per callback
+        assert len(writes) <= 8 + 1.5 * elapsed, (elapsed, writes)
 
 
 def test_second_runner_refuses_to_start(tmp_path):

@@ -35,10 +35,12 @@ async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_pat
             assert scroll_before > 0
 
             q = session.queue
+            leases = {}
             for _ in range(3):  # uploads 1, 2, 3: above the cursor, so a rebuild would show
                 claimed = q.claim("gofile", "test")
                 assert claimed is not None
-            q.progress(1, 500)
+                leases[claimed.id] = claimed.lease
+            q.progress(1, 500, leases[1])
             q.complete(2, "https://gofile.example/d/two", "two")
             q.cancel(3)
             app.request_read()  # the once-a-second read, then an engine progress event

@@ -92,8 +92,8 @@ def seed_mid_upload(session: TuiSession, files: Path) -> dict[str, int]:
 
     q.claim("catbox", "test")
     q.complete(ids["done"], "https://files.catbox.example/abc123.zip", "abc123")
-    q.claim("gofile", "test")
-    q.progress(ids["uploading"], 301 * MiB)
+    uploading = q.claim("gofile", "test")
+    q.progress(ids["uploading"], 301 * MiB, uploading.lease)
     q.claim("pixeldrain", "test")
     q.fail(
         ids["failed"],

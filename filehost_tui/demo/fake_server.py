@@ -136,6 +136,16 @@ class FakeHost:
         return self._recorder.upload_attempts
 
     @property
+    def uploads_in_flight(self) -> int:
+        """Upload requests being received right now."""
+        return self._recorder.uploads_in_flight
+
+    @property
+    def most_uploads_at_once(self) -> int:
+        """The most upload requests this fake was receiving at the same moment."""
+        return self._recorder.most_uploads_at_once
+
+    @property
     def requests(self) -> list[RequestRecord]:
         return self._recorder.requests
 

@@ -141,12 +141,14 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
         route, match = found if found else (None, None)
         step = route.step if route else "unknown"
         self._unrecorded = RequestRecord(self.command, url.path, step, 0)
+        counted = False
         try:
             body = self._body_reader()
             query = dict(parse_qsl(url.query, keep_blank_values=True))
             req = Request(self.command, url.path, query, self.headers, body)
             if step == "upload":
                 srv.recorder.add_attempt()
+                counted = True
             fault = srv.faults.take(step) if route else None
             reply = self._answer(route, match, req, fault)
             body.drain()
@@ -159,6 +161,9 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             srv.errors.append(traceback.format_exc())
             with contextlib.suppress(OSError):
                 self._send(text_reply("Internal error in the fake host\n", 500), close=True)
+        finally:
+            if counted:
+                srv.recorder.upload_ended()
         self._record(0)  # abandoned requests are logged with status 0
 
     def _record(self, status: int) -> None:

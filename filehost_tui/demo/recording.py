@@ -41,6 +41,8 @@ class Recorder:
         self._requests: list[RequestRecord] = []
         self._logins = 0
         self._attempts = 0
+        self._in_flight = 0
+        self._most_in_flight = 0
 
     def add_file(self, received: ReceivedFile) -> None:
         with self._cond:
@@ -53,9 +55,27 @@ class Recorder:
             self._cond.notify_all()
 
     def add_attempt(self) -> None:
+        """An upload request started; `upload_ended` must follow, however it ends."""
         with self._cond:
             self._attempts += 1
+            self._in_flight += 1
+            self._most_in_flight = max(self._most_in_flight, self._in_flight)
             self._cond.notify_all()
+
+    def upload_ended(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+    @property
+    def uploads_in_flight(self) -> int:
+        with self._cond:
+            return self._in_flight
+
+    @property
+    def most_uploads_at_once(self) -> int:
+        with self._cond:
+            return self._most_in_flight
 
     def add_request(self, record: RequestRecord) -> None:
         with self._cond:

@@ -52,6 +52,33 @@ def database_error(path: Path, exc: BaseException) -> UserError:
     return UserError(f"database {path}: {exc}; check the file or use --home DIR")
 
 
+class _ReadRows:
+    """A SELECT's rows, read to the end at once. An unfinished statement keeps its read
+    transaction open, which pins that thread's connection to an old snapshot: a long-lived worker
+    would then miss rows that other connections have committed (peewee's first()/scalar()/exists()
+    stop after one row)."""
+
+    rowcount = -1
+    lastrowid = None
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.description = cursor.description
+        self._rows = iter(cursor.fetchall())
+        cursor.close()
+
+    def fetchone(self) -> tuple | None:
+        return next(self._rows, None)
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._rows)
+
+    def __iter__(self):
+        return self._rows
+
+    def close(self) -> None:
+        pass
+
+
 class QueueDatabase(peewee.SqliteDatabase):
     """SQLite with in-process turn-taking for write transactions.
 
@@ -68,6 +95,12 @@ class QueueDatabase(peewee.SqliteDatabase):
         self._writer = threading.RLock()
         self._holding = threading.local()
         super().__init__(*args, **kwargs)
+
+    def execute_sql(self, sql: str, params: object = None):
+        cursor = super().execute_sql(sql, params)
+        if self.transaction_depth() == 0 and sql.lstrip()[:6].upper() == "SELECT":
+            return _ReadRows(cursor)
+        return cursor
 
     def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
         super()._add_conn_hooks(conn)

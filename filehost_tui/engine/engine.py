@@ -27,10 +27,16 @@ from filehost_tui.engine.control import Control
 from filehost_tui.engine.doorbell import Doorbell
 from filehost_tui.engine.events import BandwidthUpdated, Event, EventSink, UploadProgress
 from filehost_tui.engine.metrics_store import MetricsStore
-from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import RunnerLock
 from filehost_tui.engine.states import Status
-from filehost_tui.engine.upload_job import ABORT_CANCELLED, ABORT_PAUSED, ABORT_SHUTDOWN, UploadJob
+from filehost_tui.engine.upload_job import (
+    ABORT_CANCELLED,
+    ABORT_PAUSED,
+    ABORT_SHUTDOWN,
+    ABORT_SUPERSEDED,
+    UploadJob,
+)
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.hosts.client import HostClient
 from filehost_tui.hosts.spec import HostSpec, SpecRegistry
@@ -43,6 +49,8 @@ DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once
 SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
 IDLE_WAKE_S = 30.0  # a sleeping worker re-checks the queue at least this often
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the worker tries again
+AUTH_QUIET_S = 60.0  # after refused credentials, a host's next uploads fail without a login
+RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
 
 Spawn = Callable[[Callable[[], None], str], None]
 
@@ -81,7 +89,9 @@ class HostRuntime:
         self.limiter = RateLimiter(settings.max_upload_speed)
         self.max_connections = max(1, settings.max_connections or spec.max_connections)
         self.backoff_until: float | None = None
+        self.rate_limited_until = 0.0
         self.auth_failing = False
+        self._auth_failure: tuple[float, str] | None = None
 
     def client(self) -> HostClient:
         """The host's client, made on first use (a runner with idle hosts never touches the keyring)
@@ -110,10 +120,33 @@ class HostRuntime:
     def note_success(self) -> None:
         self.auth_failing = False
         self.backoff_until = None
+        self.rate_limited_until = 0.0
 
-    def note_failure(self, kind: ErrorKind, retry_at: float | None) -> None:
-        self.auth_failing = kind == ErrorKind.AUTH
+    def note_failure(self, exc: UploadError, retry_at: float | None) -> None:
+        """Remember trouble that concerns the whole host, not just one upload."""
         self.backoff_until = retry_at
+        if exc.kind == ErrorKind.RATE_LIMITED and retry_at is not None:
+            self.rate_limited_until = max(self.rate_limited_until, retry_at)
+        self.auth_failing = exc.kind == ErrorKind.AUTH
+        if self.auth_failing:
+            self._auth_failure = (time.monotonic(), exc.message)
+
+    def claimable_at(self) -> float:
+        """A host that said "slow down" gets no new upload before its wait is over: claiming the
+        rest of its queue at once would only burn their retries too."""
+        return self.rate_limited_until
+
+    def check_recent_auth_failure(self) -> None:
+        """After the host refused the credentials, further uploads in the next minute fail at
+        once instead of each logging in again (hosts lock accounts that do that)."""
+        if self._auth_failure is None:
+            return
+        at, message = self._auth_failure
+        if time.monotonic() - at < AUTH_QUIET_S:
+            raise UploadError(
+                ErrorKind.AUTH,
+                f"{message} (not tried again so soon; fix the credentials, then retry)",
+            )
 
 
 class Engine:
@@ -177,8 +210,8 @@ class Engine:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Abort running transfers, give them back to the queue, and wait for the threads."""
-        self._stopping.set()
-        with self._lock:
+        with self._lock:  # under the lock: no claim can slip in after this
+            self._stopping.set()
             jobs = list(self._active.values())
         for job in jobs:
             job.active.abort = ABORT_SHUTDOWN
@@ -214,7 +247,7 @@ class Engine:
 
     def active(self) -> list[ActiveTransfer]:
         with self._lock:
-            jobs = list(self._active.values())
+            jobs = [j for j in self._active.values() if j.active.abort != ABORT_SUPERSEDED]
         return [
             ActiveTransfer(
                 j.job.id,
@@ -255,93 +288,141 @@ class Engine:
         while not self._stopping.is_set():
             wake.clear()
             try:
-                self._start_claimable(host_id, runtime)
-                timeout = self._sleep_for(host_id)
+                at_capacity = self._start_claimable(host_id, runtime)
+                # at capacity, the end of a running upload wakes this worker: no timed poll
+                timeout = IDLE_WAKE_S if at_capacity else self._sleep_for(host_id, runtime)
             except Exception:  # e.g. the database stayed locked: keep the worker alive
                 log.exception("worker for %s could not read the queue; retrying", host_id)
                 timeout = LOOP_ERROR_WAIT_S
             wake.wait(timeout)
 
-    def _start_claimable(self, host_id: str, runtime: HostRuntime) -> None:
+    def _start_claimable(self, host_id: str, runtime: HostRuntime) -> bool:
+        """Start what may start now; True when the host or the global limit is full."""
         while not self._stopping.is_set():
+            if runtime.claimable_at() > time.time():
+                return False
             with self._lock:
-                running = sum(1 for j in self._active.values() if j.job.host == host_id)
-            if running >= runtime.max_connections or not self._slots.acquire(blocking=False):
-                return
+                running = sum(
+                    1
+                    for j in self._active.values()
+                    if j.job.host == host_id and j.active.abort != ABORT_SUPERSEDED
+                )
+            if running >= runtime.max_connections:
+                return True
+            # look before taking a global slot: idle hosts must not hold slots even briefly, or a
+            # host with work would find none free and sleep as if the limit were reached
+            if not self.queue.has_due(host_id):
+                return False
+            if not self._slots.acquire(blocking=False):
+                return True  # a running upload, or a host about to start one, wakes us when done
             try:
                 claimed = self.queue.claim(host_id, self.owner)
             except BaseException:
-                self._slots.release()
+                self._release_unused_slot()
                 raise
-            if claimed is None:
-                self._slots.release()
-                return
-            job = UploadJob(self, runtime, claimed)
-            with self._lock:
-                self._active[claimed.id] = job
+            if claimed is None:  # paused or cancelled since we looked
+                self._release_unused_slot()
+                return False
+            if not self._launch(runtime, claimed):
+                return False
+        return False
+
+    def _release_unused_slot(self) -> None:
+        self._slots.release()
+        self.wake()  # another host may have found every slot taken meanwhile
+
+    def _launch(self, runtime: HostRuntime, claimed: ClaimedUpload) -> bool:
+        with self._lock:
+            if self._stopping.is_set():
+                launched = False
+            else:
+                earlier = next((j for j in self._active.values() if j.job.id == claimed.id), None)
+                if earlier is not None:  # paused and resumed before the ticker saw it
+                    earlier.active.abort = ABORT_SUPERSEDED
+                job = UploadJob(self, runtime, claimed, predecessor=earlier)
+                self._active[claimed.lease] = job
                 self._finished.clear()
-            thread = threading.Thread(
-                target=self._run_job, args=(job,), name=f"upload-{claimed.id}", daemon=True
-            )
-            thread.start()
+                launched = True
+        if not launched:
+            self.queue.requeue(claimed.id, lease=claimed.lease)
+            self._release_unused_slot()
+            return False
+        threading.Thread(
+            target=self._run_job, args=(job,), name=f"upload-{claimed.id}", daemon=True
+        ).start()
+        return True
 
     def _run_job(self, job: UploadJob) -> None:
         try:
             job.run()
         finally:
-            self.meter.forget(job.job.id)
+            self.db.close()  # this thread's connection; the thread ends here
             with self._lock:
-                self._active.pop(job.job.id, None)
+                self._active.pop(job.job.lease, None)
+                if not any(j.job.id == job.job.id for j in self._active.values()):
+                    self.meter.forget(job.job.id)
                 if not self._active:
                     self._finished.set()
             self._slots.release()
             self.wake()  # a slot is free: any host may start its next upload
 
-    def _sleep_for(self, host_id: str) -> float:
+    def _sleep_for(self, host_id: str, runtime: HostRuntime) -> float:
         due = self.queue.next_due_ts(host_id)
         if due is None:
             return IDLE_WAKE_S
+        due = max(due, runtime.claimable_at())
         return min(IDLE_WAKE_S, max(0.01, due - time.time()))
 
     # ---- ticker: progress, control plane, bandwidth -----------------------------------------
 
     def _ticker(self) -> None:
-        last_db = last_sample = time.monotonic()
+        due = dict.fromkeys(("db", "sample", "recover"), time.monotonic())
         while not self._stopping.is_set():
             forced = self._tick_now.wait(TICK_S)
             self._tick_now.clear()
-            try:
-                last_db, last_sample = self._tick(forced, last_db, last_sample)
-            except Exception:  # a locked database must not stop progress and control for good
-                log.exception("progress/control tick failed; retrying")
+            now = time.monotonic()
+            with self._lock:
+                jobs = [j for j in self._active.values() if j.active.abort != ABORT_SUPERSEDED]
+            self._emit_progress(jobs, now)
+            # each step's next time is set before it runs: a failing step neither repeats at
+            # the tick rate nor stops the others
+            if forced or now >= due["db"]:
+                due["db"] = now + DB_EVERY_S
+                self._guarded(self._sync_with_db, jobs)
+            if now >= due["sample"]:
+                due["sample"] = now + SAMPLE_EVERY_S
+                self._guarded(self._sample_bandwidth)
+            if now >= due["recover"]:
+                due["recover"] = now + RECOVER_EVERY_S
+                self._guarded(self.queue.recover)
 
-    def _tick(self, forced: bool, last_db: float, last_sample: float) -> tuple[float, float]:
-        now = time.monotonic()
-        with self._lock:
-            jobs = list(self._active.values())
+    def _guarded(self, step: Callable[..., object], *args: object) -> None:
+        try:
+            step(*args)
+        except Exception:  # a locked database must not stop progress and control for good
+            log.exception("engine step %s failed; it runs again on its next tick", step.__name__)
+
+    def _emit_progress(self, jobs: list[UploadJob], now: float) -> None:
         for j in jobs:
             a = j.active
             a.update_rate(now)
             self.emit(
                 UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, a.rate)
             )
-        if forced or now - last_db >= DB_EVERY_S:
-            last_db = now
-            snap = self.meter.snapshot()
-            for host in self.hosts:
-                self.emit(BandwidthUpdated(host, snap.hosts.get(host, 0.0)))
-            self.emit(BandwidthUpdated(None, snap.total))
-            self._sync_with_db(jobs)
-        if now - last_sample >= SAMPLE_EVERY_S:
-            last_sample = now
-            snap = self.meter.snapshot()
-            self.metrics.record_bandwidth_samples(
-                {h: v for h, v in snap.hosts.items() if v > 0}, time.time()
-            )
-        return last_db, last_sample
+
+    def _sample_bandwidth(self) -> None:
+        snap = self.meter.snapshot()
+        self.metrics.record_bandwidth_samples(
+            {h: v for h, v in snap.hosts.items() if v > 0}, time.time()
+        )
 
     def _sync_with_db(self, jobs: list[UploadJob]) -> None:
-        """Write progress that changed and renew leases; notice pause/cancel made elsewhere."""
+        """Report bandwidth, write progress that changed, renew leases, and stop any transfer whose
+        row was paused, cancelled or taken by a newer attempt (from this or another process)."""
+        snap = self.meter.snapshot()
+        for host in self.hosts:
+            self.emit(BandwidthUpdated(host, snap.hosts.get(host, 0.0)))
+        self.emit(BandwidthUpdated(None, snap.total))
         now = time.monotonic()
         for j in jobs:
             a = j.active
@@ -350,15 +431,17 @@ class Engine:
                 or now - a.last_write > self.queue.lease_seconds / 3
             ):
                 with contextlib.suppress(peewee.OperationalError):
-                    self.queue.progress(j.job.id, a.uploaded)
+                    self.queue.progress(j.job.id, a.uploaded, j.job.lease)
                 a.sent_at_last_write, a.last_write = a.uploaded, now
-        statuses = self.queue.statuses(j.job.id for j in jobs)
+        holders = self.queue.holders(j.job.id for j in jobs)
         for j in jobs:
-            status = statuses.get(j.job.id)
-            if status == Status.PAUSED:
-                j.active.abort = ABORT_PAUSED
-            elif status == Status.CANCELLED:
-                j.active.abort = ABORT_CANCELLED
+            status, holder = holders.get(j.job.id, (None, None))
+            if holder == j.job.lease or j.active.abort is not None:
+                continue
+            j.active.abort = {
+                Status.PAUSED: ABORT_PAUSED,
+                Status.CANCELLED: ABORT_CANCELLED,
+            }.get(status, ABORT_SUPERSEDED)
 
 
 def _thread_spawn(target: Callable[[], None], name: str) -> None:

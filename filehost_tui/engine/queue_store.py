@@ -10,6 +10,7 @@ import hashlib
 import os
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ class ClaimedUpload:
     total_bytes: int
     retry_count: int
     zip_path: str | None
+    lease: str  # this attempt's token in lease_owner: only its holder may finish the row
 
 
 @dataclass(frozen=True)
@@ -180,19 +182,11 @@ class QueueStore:
 
     def claim(self, host: str, owner: str) -> ClaimedUpload | None:
         """Move the oldest due pending row of `host` to uploading with a lease, atomically."""
-        now = self.clock()
-        due = (
-            FileHostUpload.select(FileHostUpload, Item)
-            .join(Item)
-            .where(
-                (FileHostUpload.host_name == host)
-                & (FileHostUpload.status == Status.PENDING)
-                & (FileHostUpload.next_attempt_ts <= now)
-            )
-            .order_by(FileHostUpload.next_attempt_ts, FileHostUpload.id)
-        )
+        due = self._due(host)
         if not due.exists():
             return None  # the common idle case: no write lock taken
+        now = self.clock()
+        lease = f"{owner}/{uuid.uuid4().hex[:12]}"
         with self.db.atomic():
             row = due.first()
             if row is None:
@@ -200,7 +194,7 @@ class QueueStore:
             self._write(
                 row,
                 Action.CLAIM,
-                lease_owner=owner,
+                lease_owner=lease,
                 lease_expires_ts=now + self.lease_seconds,
                 started_ts=now,
                 uploaded_bytes=0,
@@ -217,6 +211,23 @@ class QueueStore:
             total_bytes=row.total_bytes,
             retry_count=row.retry_count,
             zip_path=row.zip_path,
+            lease=lease,
+        )
+
+    def has_due(self, host: str) -> bool:
+        """Whether `host` has a pending row that may be claimed now (a read, no lock)."""
+        return self._due(host).exists()
+
+    def _due(self, host: str) -> peewee.ModelSelect:
+        return (
+            FileHostUpload.select(FileHostUpload, Item)
+            .join(Item)
+            .where(
+                (FileHostUpload.host_name == host)
+                & (FileHostUpload.status == Status.PENDING)
+                & (FileHostUpload.next_attempt_ts <= self.clock())
+            )
+            .order_by(FileHostUpload.next_attempt_ts, FileHostUpload.id)
         )
 
     def next_due_ts(self, host: str) -> float | None:
@@ -232,22 +243,33 @@ class QueueStore:
             FileHostUpload.id == upload_id
         ).execute()
 
-    def progress(self, upload_id: int, uploaded: int) -> str:
-        """Record bytes sent and renew the lease; returns the row's status so the worker sees a
-        pause or cancel made by another process."""
-        with self.db.atomic():
-            FileHostUpload.update(
-                uploaded_bytes=uploaded, lease_expires_ts=self.clock() + self.lease_seconds
-            ).where(
-                (FileHostUpload.id == upload_id) & (FileHostUpload.status == Status.UPLOADING)
-            ).execute()
-            return FileHostUpload.get_by_id(upload_id).status
+    def progress(self, upload_id: int, uploaded: int, lease: str) -> None:
+        """Record bytes sent and renew the lease, while this attempt still holds the row."""
+        FileHostUpload.update(
+            uploaded_bytes=uploaded, lease_expires_ts=self.clock() + self.lease_seconds
+        ).where(
+            (FileHostUpload.id == upload_id)
+            & (FileHostUpload.status == Status.UPLOADING)
+            & (FileHostUpload.lease_owner == lease)
+        ).execute()
 
-    def complete(self, upload_id: int, url: str, file_id: str | None) -> None:
+    def holders(self, upload_ids: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+        """(status, lease_owner) of each row: a worker whose lease is gone must stop (the user
+        paused, cancelled, or paused and resumed so that another attempt took the row)."""
+        ids = list(upload_ids)
+        rows = FileHostUpload.select(
+            FileHostUpload.id, FileHostUpload.status, FileHostUpload.lease_owner
+        ).where(FileHostUpload.id.in_(ids))
+        return {r.id: (r.status, r.lease_owner) for r in rows} if ids else {}
+
+    def complete(
+        self, upload_id: int, url: str, file_id: str | None, lease: str | None = None
+    ) -> None:
+        """`lease`, when given, must still hold the row (the engine always gives it)."""
         if not url:
             raise ValueError("an upload without a link is a failure, not a completion")
         with self.db.atomic():
-            row = FileHostUpload.get_by_id(upload_id)
+            row = self._held(upload_id, lease, Action.COMPLETE)
             self._write(
                 row,
                 Action.COMPLETE,
@@ -271,10 +293,11 @@ class QueueStore:
         max_retries: int,
         base_delay: float,
         retry_after: float | None = None,
+        lease: str | None = None,
     ) -> Status:
         """Schedule a retry with backoff while retries are left, else end `failed`."""
         with self.db.atomic():
-            row = FileHostUpload.get_by_id(upload_id)
+            row = self._held(upload_id, lease, Action.FAIL)
             common = dict(
                 error_kind=str(kind), error_message=message, lease_owner=None, lease_expires_ts=None
             )
@@ -296,11 +319,11 @@ class QueueStore:
             return max(exp, min(retry_after, MAX_RETRY_AFTER_S))
         return exp
 
-    def requeue(self, upload_id: int) -> None:
+    def requeue(self, upload_id: int, lease: str | None = None) -> None:
         """Give an interrupted transfer back to the queue without counting it as a retry."""
         with self.db.atomic():
             row = FileHostUpload.get_by_id(upload_id)
-            if row.status == Status.UPLOADING:
+            if row.status == Status.UPLOADING and lease in (None, row.lease_owner):
                 self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
 
     def recover(self, *, expired_only: bool = True) -> list[int]:
@@ -387,23 +410,6 @@ class QueueStore:
             query = query.where(Item.id == item_id)
         return list(query)
 
-    def statuses(self, upload_ids: Iterable[int]) -> dict[int, str]:
-        ids = list(upload_ids)
-        if not ids:
-            return {}
-        rows = FileHostUpload.select(FileHostUpload.id, FileHostUpload.status).where(
-            FileHostUpload.id.in_(ids)
-        )
-        return {r.id: r.status for r in rows}
-
-    def hosts_with_pending(self) -> set[str]:
-        rows = (
-            FileHostUpload.select(FileHostUpload.host_name)
-            .where(FileHostUpload.status == Status.PENDING)
-            .distinct()
-        )
-        return {r.host_name for r in rows}
-
     def item_finished_everywhere(self, item_id: int) -> bool:
         """True when no upload of the item may still need its archive."""
         open_rows = FileHostUpload.select().where(
@@ -412,6 +418,14 @@ class QueueStore:
         return not open_rows.exists()
 
     # ---- the one place rows change status ---------------------------------------------------
+
+    def _held(self, upload_id: int, lease: str | None, action: Action) -> FileHostUpload:
+        row = FileHostUpload.get_by_id(upload_id)
+        if lease is not None and row.lease_owner != lease:
+            raise IllegalTransition(
+                upload_id, f"{row.status} (no longer held by this attempt)", action
+            )
+        return row
 
     def _act(self, upload_id: int, action: Action, **changes: object) -> Status:
         with self.db.atomic():

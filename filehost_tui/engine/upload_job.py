@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+import peewee
 
 from filehost_tui.engine.archive import archive_name, build_archive
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
@@ -21,18 +25,23 @@ from filehost_tui.engine.events import UploadCompleted, UploadFailed, UploadStar
 from filehost_tui.engine.queue_store import ClaimedUpload
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.redact import scrub
+from filehost_tui.redact import SECRETS, scrub
 from filehost_tui.units import human_size
 
 if TYPE_CHECKING:
     from filehost_tui.engine.engine import Engine, HostRuntime
 
 log = logging.getLogger("filehost_tui.engine")
+T = TypeVar("T")
+PREDECESSOR_WAIT_S = 10.0
 
 # Why a transfer was stopped from outside; the worker then leaves the row as the user set it.
 ABORT_PAUSED = "paused"
 ABORT_CANCELLED = "cancelled"
 ABORT_SHUTDOWN = "shutdown"
+ABORT_SUPERSEDED = "superseded"  # paused and resumed at once: a newer attempt holds the row
+
+PERSIST_WAITS_S = (0.5, 2.0, 5.0)  # retries of a final row write that met a locked database
 
 
 @dataclass
@@ -63,14 +72,25 @@ class Active:
 
 
 class UploadJob:
-    def __init__(self, engine: Engine, host: HostRuntime, job: ClaimedUpload) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        host: HostRuntime,
+        job: ClaimedUpload,
+        predecessor: UploadJob | None = None,
+    ) -> None:
         self.engine = engine
         self.host = host
         self.job = job
         self.active = Active(job, total=job.total_bytes)
+        self.done = threading.Event()
+        self._predecessor = predecessor
 
     def run(self) -> None:
         e, job = self.engine, self.job
+        if self._predecessor is not None:
+            # an earlier attempt at this row is being aborted: never send the file twice at once
+            self._predecessor.done.wait(PREDECESSOR_WAIT_S)
         e.emit(UploadStarted(job.id, job.item_id, job.host))
         try:
             path, filename = self._prepare()
@@ -85,12 +105,16 @@ class UploadJob:
         else:
             self._completed(url, file_id, seconds)
         finally:
-            self._cleanup_archive()
+            try:
+                self._cleanup_archive()
+            finally:
+                self.done.set()
 
     # ---- steps ------------------------------------------------------------------------------
 
     def _prepare(self) -> tuple[Path, str]:
         job, host = self.job, self.host
+        host.check_recent_auth_failure()
         self.client = host.client()
         if job.kind == "folder":
             path = self._archive()
@@ -141,6 +165,7 @@ class UploadJob:
             name=filename,
             progress=self._on_progress,
             max_send_speed=self._send_cap(),
+            on_phase=self._on_phase,
         )
         return result.url, result.file_id, max(time.monotonic() - started, 1e-6)
 
@@ -158,10 +183,17 @@ class UploadJob:
         ]
         return min(caps) if caps else 0
 
+    def _on_phase(self, phase: str) -> None:
+        self.active.phase = phase
+        self.active.uploaded = 0
+
     def _on_progress(self, uploaded: int, total: int) -> bool:
-        """pycurl's callback: O(1) bookkeeping, the bandwidth caps, and the abort flag."""
+        """pycurl's callback: O(1) bookkeeping, the bandwidth caps, and the abort flag. Bytes
+        read for an MD5 are shown, but neither metered nor throttled: they are not sent."""
         active = self.active
         active.uploaded = uploaded
+        if active.phase == "hashing":
+            return active.abort is not None
         delta = self.engine.meter.record(self.job.id, self.job.host, uploaded)
         if delta:
             throttle_all((self.engine.global_limiter, self.host.limiter), delta)
@@ -171,18 +203,19 @@ class UploadJob:
 
     def _completed(self, url: str, file_id: str | None, seconds: float) -> None:
         e, job = self.engine, self.job
-        url = scrub(url)
+        url = SECRETS.redact(url)  # only registered secrets: a signed link must stay usable
+        log.info("upload %s got its link from %s: %s", job.id, job.host, url)
         try:
-            e.queue.complete(job.id, url, file_id)
-        except IllegalTransition:
-            log.warning(
-                "upload %s finished after it was %s; link dropped", job.id, self.active.abort
-            )
+            self._persist(lambda: e.queue.complete(job.id, url, file_id, lease=job.lease))
+        except IllegalTransition as exc:
+            log.warning("upload %s: %s; its link was %s", job.id, exc, url)
             return
         nbytes = self.active.total
         row = e.queue.get(job.id)
-        e.metrics.record_upload_success(
-            job.host, job.item_id, job.id, seconds, nbytes, nbytes / seconds, row.retry_count
+        self._persist(
+            lambda: e.metrics.record_upload_success(
+                job.host, job.item_id, job.id, seconds, nbytes, nbytes / seconds, row.retry_count
+            )
         )
         self.host.note_success()
         e.count("completed")
@@ -190,35 +223,52 @@ class UploadJob:
 
     def _failed(self, exc: UploadError) -> None:
         e, job, abort = self.engine, self.job, self.active.abort
-        if abort in (ABORT_PAUSED, ABORT_CANCELLED):
+        if abort in (ABORT_PAUSED, ABORT_CANCELLED, ABORT_SUPERSEDED):
             return  # the user already moved the row; nothing failed
         if abort == ABORT_SHUTDOWN:
             with contextlib.suppress(IllegalTransition):
-                e.queue.requeue(job.id)
+                self._persist(lambda: e.queue.requeue(job.id, lease=job.lease))
             return
         message = scrub(exc.message)
         settings = self.host.settings
         try:
-            status = e.queue.fail(
-                job.id,
-                exc.kind,
-                message,
-                retryable=exc.retryable,
-                max_retries=settings.max_retries,
-                base_delay=settings.retry_delay,
-                retry_after=exc.retry_after,
+            status = self._persist(
+                lambda: e.queue.fail(
+                    job.id,
+                    exc.kind,
+                    message,
+                    retryable=exc.retryable,
+                    max_retries=settings.max_retries,
+                    base_delay=settings.retry_delay,
+                    retry_after=exc.retry_after,
+                    lease=job.lease,
+                )
             )
         except IllegalTransition:
             return  # paused or cancelled by another process just now
         will_retry = status == Status.PENDING
-        self.host.note_failure(exc.kind, e.queue.next_due_ts(job.host) if will_retry else None)
+        row = e.queue.get(job.id)
+        self.host.note_failure(exc, row.next_attempt_ts if will_retry else None)
         if not will_retry:
-            row = e.queue.get(job.id)
-            e.metrics.record_upload_failure(
-                job.host, job.item_id, job.id, message, row.retry_count, exc.retryable
+            self._persist(
+                lambda: e.metrics.record_upload_failure(
+                    job.host, job.item_id, job.id, message, row.retry_count, exc.retryable
+                )
             )
             e.count("failed")
         e.emit(UploadFailed(job.id, job.item_id, job.host, str(exc.kind), message, will_retry))
+
+    @staticmethod
+    def _persist(write: Callable[[], T]) -> T:
+        """A final write must not be lost to a database that stays locked past its busy timeout;
+        if every try fails, the lease expires and the row is recovered (never left `uploading`)."""
+        for wait in PERSIST_WAITS_S:
+            try:
+                return write()
+            except peewee.OperationalError:
+                log.warning("database busy while finishing an upload; retrying in %ss", wait)
+                time.sleep(wait)
+        return write()
 
     def _cleanup_archive(self) -> None:
         """Delete the item's archive once no host needs it (unless limits.keep_archives)."""

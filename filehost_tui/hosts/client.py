@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,14 +68,19 @@ class AccountInfo:
 class _Run:
     """State of one upload (or account check): variables and the one-re-login budget."""
 
-    values: dict[str, Any]
+    values: dict[str, Any] = field(repr=False)  # holds revealed credentials and tokens
     path: Path | None = None
     size: int = 0
     progress: Progress | None = None
     max_send_speed: int = 0
     reported: int = 0
     relogged: bool = False
-    secrets: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list, repr=False)
+    on_phase: Callable[[str], None] | None = None
+
+    def phase(self, name: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(name)
 
 
 def effective_bases(spec: HostSpec, settings: HostSettings) -> dict[str, str | None]:
@@ -121,10 +126,20 @@ class HostClient:
     # ----- public API -------------------------------------------------------------------------
 
     def upload(
-        self, path: Path, *, name: str, progress: Progress, max_send_speed: int = 0
+        self,
+        path: Path,
+        *,
+        name: str,
+        progress: Progress,
+        max_send_speed: int = 0,
+        on_phase: Callable[[str], None] | None = None,
     ) -> UploadResult:
-        """Upload one file and return its link; raises UploadError (never with a secret in it)."""
+        """Upload one file and return its link; raises UploadError (never with a secret in it).
+
+        `on_phase("hashing")` / `on_phase("uploading")` tell the caller what the progress counts:
+        bytes read for the MD5 are not bytes sent, and must not be metered or throttled as such."""
         run = _Run(values={}, path=path, progress=progress, max_send_speed=max_send_speed)
+        run.on_phase = on_phase
         try:
             return self._upload(run, path, name)
         except UploadError as exc:
@@ -156,7 +171,9 @@ class HostClient:
         run.values.update(name=name, size=run.size)
         for step in self.spec.steps:
             if id(step) in self._md5_steps and "md5" not in run.values:
+                run.phase("hashing")
                 run.values["md5"] = file_md5(path, self._report(run, hashing=True))
+                run.phase("uploading")
             resp = self._perform(run, step)
             if step.poll is not None:
                 resp = self._poll(run, step, resp)

@@ -20,7 +20,9 @@ def test_headless_demo_uploads_everything_shows_a_retry_and_prints_links(tmp_pat
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "will retry" in out and "gofile" in out
-    links = [line for line in out.splitlines() if line.startswith("  ") and "http://127.0.0.1:" in line]
+    links = [
+        line for line in out.splitlines() if line.startswith("  ") and "http://127.0.0.1:" in line
+    ]
     assert len(links) == 8
     assert "finished: 8 completed and 0 failed" in out
     # the demo keeps to its own home: the user's queue is untouched

@@ -308,3 +308,45 @@ def test_a_full_disk_while_archiving_fails_that_upload_with_what_to_do(tmp_path)
         assert "free space" in row.error_message
         assert leftovers == []  # the partial archive was removed
         assert zx.upload_attempts == 0
+
+
+def test_refused_credentials_are_not_tried_again_for_every_queued_item(
+    tmp_path, files, monkeypatch
+):
+    monkeypatch.setenv("FILEHOST_TUI_PIXELDRAIN_API_KEY", "wrong-key-123")
+    with FakeHost("pixeldrain", credentials={"api_key": "right-key-456"}) as px:
+        paths = make_home(
+            tmp_path / "home", {"pixeldrain": px}, {"pixeldrain": "max_connections = 1"}
+        )
+        engine, _ = start_engine(paths)
+        try:
+            engine.queue.add(files, ["pixeldrain"])
+            engine.wake()
+            wait_until(all_finished, 30, "all uploads")
+        finally:
+            engine.stop()
+        rows = list(FileHostUpload.select())
+        assert [(r.status, r.error_kind) for r in rows] == [("failed", "auth")] * 3
+        assert px.upload_attempts == 1  # the host saw the bad key once, not once per item
+        assert all("not tried again so soon" in r.error_message for r in rows[1:])
+
+
+def test_md5_hashing_is_shown_but_not_counted_as_upload_traffic(tmp_path, monkeypatch):
+    data = tmp_path / "video.bin"
+    data.write_bytes(os.urandom(2_000_000))
+    monkeypatch.setenv("FILEHOST_TUI_RAPIDGATOR_USERNAME", "user@example.invalid")
+    monkeypatch.setenv("FILEHOST_TUI_RAPIDGATOR_PASSWORD", "pw-12345678")
+    creds = {"username": "user@example.invalid", "password": "pw-12345678"}
+    with FakeHost("rapidgator", credentials=creds) as rg:
+        paths = make_home(tmp_path / "home", {"rapidgator": rg})
+        engine, _ = start_engine(paths)
+        try:
+            engine.queue.add([data], ["rapidgator"])
+            engine.wake()
+            wait_until(all_finished, 30, "the upload")
+            sent = engine.meter.total_bytes
+        finally:
+            engine.stop()
+        assert FileHostUpload.get(FileHostUpload.id == 1).status == "completed"
+        assert rg.received[0].md5 == md5(data)
+        assert sent <= 2_000_000 * 1.1  # the body once (plus multipart framing), not hash + body

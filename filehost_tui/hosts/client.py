@@ -173,6 +173,7 @@ class HostClient:
             if id(step) in self._md5_steps and "md5" not in run.values:
                 run.phase("hashing")
                 run.values["md5"] = file_md5(path, self._report(run, hashing=True))
+                run.reported = 0  # bytes hashed are not bytes sent
                 run.phase("uploading")
             resp = self._perform(run, step)
             if step.poll is not None:

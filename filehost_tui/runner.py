@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+import peewee
+
 from filehost_tui.app_logging import setup_file_logging
 from filehost_tui.engine.engine import Engine
 from filehost_tui.engine.events import (
@@ -85,11 +87,9 @@ class LinePrinter:
 
 
 def queue_counts() -> dict[str, int]:
-    rows = FileHostUpload.select(FileHostUpload.status, FileHostUpload.id).dicts()
-    counts = dict.fromkeys(Status, 0)
-    for r in rows:
-        counts[Status(r["status"])] += 1
-    return {str(k): v for k, v in counts.items()}
+    u = FileHostUpload
+    counted = dict(u.select(u.status, peewee.fn.COUNT(u.id)).group_by(u.status).tuples())
+    return {str(s): counted.get(s.value, 0) for s in Status}
 
 
 def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:

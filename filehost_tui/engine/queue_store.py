@@ -181,10 +181,10 @@ class QueueStore:
     # ---- worker side ------------------------------------------------------------------------
 
     def claim(self, host: str, owner: str) -> ClaimedUpload | None:
-        """Move the oldest due pending row of `host` to uploading with a lease, atomically."""
+        """Move the oldest due pending row of `host` to uploading with a lease, atomically.
+
+        This takes SQLite's write lock; a caller polling an idle host asks has_due() first."""
         due = self._due(host)
-        if not due.exists():
-            return None  # the common idle case: no write lock taken
         now = self.clock()
         lease = f"{owner}/{uuid.uuid4().hex[:12]}"
         with self.db.atomic():

@@ -59,10 +59,18 @@ def test_eight_claimers_and_a_reader_never_share_a_row_or_see_locked(tmp_path):
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
+    reads = 0
+
     def reader() -> None:
+        # Like a screen refreshing: it reads between writes all the time, but pauses. A reader
+        # spinning in pure Python would instead keep the GIL from each writer after every SQLite
+        # call (5 ms per switch), which measures the interpreter, not the queue.
+        nonlocal reads
         try:
             while not done.is_set():
                 FileHostUpload.select().where(FileHostUpload.status == Status.UPLOADING).count()
+                reads += 1
+                time.sleep(0.001)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -76,8 +84,44 @@ def test_eight_claimers_and_a_reader_never_share_a_row_or_see_locked(tmp_path):
     done.set()
     watcher.join()
     assert errors == []
+    assert reads > 10, "the reader never ran between the writes"
     assert len(claimed) == rows == len(set(claimed))
     assert FileHostUpload.select().where(FileHostUpload.status == Status.COMPLETED).count() == rows
+    db.close()
+
+
+def test_a_write_outside_a_transaction_waits_in_line_not_in_sqlites_busy_handler(tmp_path):
+    """progress() is a lone UPDATE. If it met a long transaction of another thread in SQLite's
+    busy handler, it could give up with "database is locked"; it must queue like a transaction."""
+    path = tmp_path / "q.db"
+    fill(path, 2)
+    db = open_database(path)
+    store = QueueStore(db, host_limits={"h0": None, "h1": None})
+    up = store.claim("h0", "w")
+    in_transaction = threading.Event()
+    errors: list[BaseException] = []
+
+    def long_writer() -> None:
+        with db.atomic():
+            store.claim("h1", "slow")
+            in_transaction.set()
+            time.sleep(0.6)
+
+    def progress() -> None:
+        try:
+            db.execute_sql("PRAGMA busy_timeout = 50")  # this thread's connection gives up fast
+            in_transaction.wait()
+            store.progress(up.id, 42, up.lease)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=long_writer), threading.Thread(target=progress)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert FileHostUpload.get_by_id(up.id).uploaded_bytes == 42
     db.close()
 
 

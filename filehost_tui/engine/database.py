@@ -79,12 +79,15 @@ class _ReadRows:
         pass
 
 
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 class QueueDatabase(peewee.SqliteDatabase):
     """SQLite with in-process turn-taking for write transactions.
 
-    Threads of one process queue on a Python lock before BEGIN IMMEDIATE, so they wait in line
-    instead of in SQLite's busy handler, whose sleep-and-retry can starve one thread past the busy
-    timeout when many write at once. Other processes still meet the busy timeout. `trace(sql)`, if
+    Threads of one process queue on a Python lock before BEGIN IMMEDIATE, and before a write
+    outside a transaction, so they wait in line instead of in SQLite's busy handler, whose
+    sleep-and-retry can starve one thread past the busy timeout when many write at once. Other processes still meet the busy timeout. `trace(sql)`, if
     given, sees every statement on every thread's connection (tests and bench/ count writes).
     """
 
@@ -97,10 +100,14 @@ class QueueDatabase(peewee.SqliteDatabase):
         super().__init__(*args, **kwargs)
 
     def execute_sql(self, sql: str, params: object = None):
-        cursor = super().execute_sql(sql, params)
-        if self.transaction_depth() == 0 and sql.lstrip()[:6].upper() == "SELECT":
-            return _ReadRows(cursor)
-        return cursor
+        if self.transaction_depth() == 0:
+            verb = sql.lstrip()[:7].upper()
+            if verb.startswith("SELECT"):
+                return _ReadRows(super().execute_sql(sql, params))
+            if verb.startswith(_WRITE_VERBS):
+                with self._writer:  # a lone write waits in the same line as transactions
+                    return super().execute_sql(sql, params)
+        return super().execute_sql(sql, params)
 
     def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
         super()._add_conn_hooks(conn)

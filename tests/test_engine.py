@@ -258,6 +258,38 @@ def test_pause_then_resume_at_once_never_sends_the_file_twice_at_the_same_time(t
         assert len(rec.of(UploadCompleted)) == 1
 
 
+def test_a_pause_after_every_byte_was_sent_still_collects_the_link(tmp_path, monkeypatch):
+    """Rapidgator takes the file, then says "processing" on its polls: pausing then would throw
+    away an upload that is already on the host. It completes instead; a resume is not needed."""
+    data = tmp_path / "video.bin"
+    a_size = 500_000
+    data.write_bytes(os.urandom(a_size))
+    monkeypatch.setenv("FILEHOST_TUI_RAPIDGATOR_USERNAME", "user@example.invalid")
+    monkeypatch.setenv("FILEHOST_TUI_RAPIDGATOR_PASSWORD", "pw-12345678")
+    creds = {"username": "user@example.invalid", "password": "pw-12345678"}
+    with FakeHost("rapidgator", credentials=creds) as rg:
+        rg.inject("processing", times=3)  # three polls, a second apart
+        paths = make_home(tmp_path / "home", {"rapidgator": rg})
+        engine, rec = start_engine(paths)
+        try:
+            (upload_id,) = engine.queue.add([data], ["rapidgator"])
+            engine.wake()
+            wait_until(lambda: rg.received, 20, "the host to have the file")
+            wait_until(
+                lambda: [(a.phase, a.uploaded) for a in engine.active()] == [("uploading", a_size)],
+                5,
+                "the client to count every byte sent",
+            )
+            engine.control.pause(upload_id)
+            wait_until(lambda: rec.of(UploadCompleted), 30, "the link")
+        finally:
+            engine.stop()
+        row = FileHostUpload.get_by_id(upload_id)
+        assert row.status == "completed"
+        assert row.download_url == rec.of(UploadCompleted)[0].url
+        assert rg.upload_attempts == 1
+
+
 def test_a_rate_limited_host_gets_no_new_upload_before_its_wait_is_over(tmp_path, files):
     with FakeHost("0x0") as zx:
         zx.inject("status", status=429, retry_after=2)

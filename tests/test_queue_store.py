@@ -18,7 +18,8 @@ def put_in(store, upload_id: int, status: Status) -> None:
     if status == Status.PENDING:
         return
     if status == Status.PAUSED:
-        store.pause(upload_id)
+        assert store.claim("alpha", "w1").id == upload_id
+        store.pause(upload_id)  # mid-transfer: the attempt keeps its lease
         return
     if status == Status.CANCELLED:
         store.cancel(upload_id)
@@ -38,7 +39,9 @@ def apply(store, upload_id: int, action: Action):
             store.claim("alpha", "w2")
             or (_ for _ in ()).throw(IllegalTransition(upload_id, row(upload_id).status, action))
         ),
-        Action.COMPLETE: lambda: store.complete(upload_id, "http://127.0.0.1/f/2", "2"),
+        Action.COMPLETE: lambda: store.complete(
+            upload_id, "http://127.0.0.1/f/2", "2", lease=row(upload_id).lease_owner
+        ),
         Action.RETRY_LATER: lambda: store.fail(
             upload_id, ErrorKind.SERVER, "503", retryable=True, max_retries=3, base_delay=1
         ),
@@ -167,7 +170,42 @@ def test_progress_renews_the_lease_while_this_attempt_holds_the_row(store, sampl
     store.pause(upload_id)
     store.progress(upload_id, 600, first.lease)
     assert row(upload_id).uploaded_bytes == 500
-    assert store.holders([upload_id]) == {upload_id: ("paused", None)}
+    assert store.holders([upload_id]) == {upload_id: ("paused", first.lease)}
+    store.resume(upload_id)
+    assert store.holders([upload_id]) == {upload_id: ("pending", None)}
+
+
+def test_only_the_attempt_that_was_sending_may_complete_a_paused_row(store, tmp_path):
+    """A pause that lands after every byte was sent must not throw the link away."""
+    files = []
+    for n in range(2):
+        files.append(tmp_path / f"f{n}.bin")
+        files[-1].write_bytes(b"x" * 10)
+    sending, waiting = store.add(files, ["alpha"])
+    attempt = store.claim("alpha", "w")
+    assert attempt.id == sending
+    store.pause(sending)
+    store.pause(waiting)
+    with pytest.raises(IllegalTransition):
+        store.complete(sending, "http://127.0.0.1/f/1", None)  # no lease: not the attempt
+    with pytest.raises(IllegalTransition):
+        store.complete(sending, "http://127.0.0.1/f/1", None, lease="w/someone-else")
+    with pytest.raises(IllegalTransition):
+        store.complete(waiting, "http://127.0.0.1/f/2", None)  # paused before any attempt
+    with pytest.raises(IllegalTransition):
+        store.fail(
+            sending,
+            ErrorKind.SERVER,
+            "late",
+            retryable=True,
+            max_retries=3,
+            base_delay=1,
+            lease=attempt.lease,
+        )
+    assert row(sending).status == row(waiting).status == Status.PAUSED
+    store.complete(sending, "http://127.0.0.1/f/1", "1", lease=attempt.lease)
+    r = row(sending)
+    assert (r.status, r.download_url, r.lease_owner) == ("completed", "http://127.0.0.1/f/1", None)
 
 
 def test_a_superseded_attempt_cannot_finish_the_row(store, sample_file):

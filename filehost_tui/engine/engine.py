@@ -436,8 +436,10 @@ class Engine:
         holders = self.queue.holders(j.job.id for j in jobs)
         for j in jobs:
             status, holder = holders.get(j.job.id, (None, None))
-            if holder == j.job.lease or j.active.abort is not None:
+            if j.active.abort is not None:
                 continue
+            if holder == j.job.lease and (status == Status.UPLOADING or j.active.sent_all):
+                continue  # paused once every byte was sent: let it fetch its link and complete
             j.active.abort = {
                 Status.PAUSED: ABORT_PAUSED,
                 Status.CANCELLED: ABORT_CANCELLED,

@@ -254,8 +254,8 @@ class QueueStore:
         ).execute()
 
     def holders(self, upload_ids: Iterable[int]) -> dict[int, tuple[str, str | None]]:
-        """(status, lease_owner) of each row: a worker whose lease is gone must stop (the user
-        paused, cancelled, or paused and resumed so that another attempt took the row)."""
+        """(status, lease_owner) of each row: a worker must stop when its row is no longer
+        uploading (paused, cancelled) or another attempt holds it (paused and resumed at once)."""
         ids = list(upload_ids)
         rows = FileHostUpload.select(
             FileHostUpload.id, FileHostUpload.status, FileHostUpload.lease_owner
@@ -344,10 +344,12 @@ class QueueStore:
     # ---- user control -----------------------------------------------------------------------
 
     def pause(self, upload_id: int) -> Status:
-        return self._act(upload_id, Action.PAUSE, lease_owner=None, lease_expires_ts=None)
+        """The running attempt keeps its lease: if it had already sent every byte, it may still
+        complete the row with its link (see the ticker); resume hands the row to a new attempt."""
+        return self._act(upload_id, Action.PAUSE, lease_expires_ts=None)
 
     def resume(self, upload_id: int) -> Status:
-        return self._act(upload_id, Action.RESUME, next_attempt_ts=0.0)
+        return self._act(upload_id, Action.RESUME, next_attempt_ts=0.0, lease_owner=None)
 
     def cancel(self, upload_id: int) -> Status:
         return self._act(
@@ -421,7 +423,10 @@ class QueueStore:
 
     def _held(self, upload_id: int, lease: str | None, action: Action) -> FileHostUpload:
         row = FileHostUpload.get_by_id(upload_id)
-        if lease is not None and row.lease_owner != lease:
+        # Without a lease only an uploading row may be finished (by the user's tools in tests); a
+        # paused one only by the attempt that was sending it.
+        must_hold = lease is not None or row.status == Status.PAUSED
+        if must_hold and (lease is None or row.lease_owner != lease):
             raise IllegalTransition(
                 upload_id, f"{row.status} (no longer held by this attempt)", action
             )

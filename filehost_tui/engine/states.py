@@ -35,6 +35,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.PENDING, Action.PAUSE): S.PAUSED,
     (S.UPLOADING, Action.PAUSE): S.PAUSED,
     (S.PAUSED, Action.RESUME): S.PENDING,
+    # Paused after every byte was sent: the attempt that still holds the row collects its link.
+    (S.PAUSED, Action.COMPLETE): S.COMPLETED,
     (S.PENDING, Action.CANCEL): S.CANCELLED,
     (S.UPLOADING, Action.CANCEL): S.CANCELLED,
     (S.PAUSED, Action.CANCEL): S.CANCELLED,

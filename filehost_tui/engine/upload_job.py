@@ -58,6 +58,11 @@ class Active:
     rate: float = 0.0
     _rate_at: tuple[float, int] | None = None
 
+    @property
+    def sent_all(self) -> bool:
+        """Every byte of the file is on the host; what is left is fetching the link."""
+        return self.phase == "uploading" and 0 < self.total <= self.uploaded
+
     def update_rate(self, now: float) -> None:
         """Smoothed bytes/s of this upload, from the ticker (never from the transfer callback)."""
         if self.phase != "uploading":

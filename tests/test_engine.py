@@ -23,6 +23,7 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
 from filehost_tui.engine.states import Status
+from tests.cli_support import cli
 from tests.engine_harness import make_home, start_engine, wait_until
 
 
@@ -361,6 +362,31 @@ def test_refused_credentials_are_not_tried_again_for_every_queued_item(
         assert [(r.status, r.error_kind) for r in rows] == [("failed", "auth")] * 3
         assert px.upload_attempts == 1  # the host saw the bad key once, not once per item
         assert all("not tried again so soon" in r.error_message for r in rows[1:])
+
+
+def test_a_login_during_a_run_is_used_by_the_next_retry_without_waiting(tmp_path, files):
+    """The refusal says "fix the credentials, then retry": doing exactly that while the engine
+    runs must work at once, not after a restart or the quiet minute."""
+    with FakeHost("pixeldrain", credentials={"api_key": "right-key-456"}) as px:
+        paths = make_home(tmp_path / "home", {"pixeldrain": px})
+        paths.credentials_file.write_text('[pixeldrain]\napi_key = "wrong-key-123"\n')
+        paths.credentials_file.chmod(0o600)
+        engine, _ = start_engine(paths)
+        try:
+            (upload_id,) = engine.queue.add(files[:1], ["pixeldrain"])
+            engine.wake()
+            wait_until(all_finished, 30, "the refusal")
+            assert FileHostUpload.get_by_id(upload_id).error_kind == "auth"
+            login = cli(tmp_path / "home", "login", "pixeldrain", stdin="right-key-456\n")
+            assert login.returncode == 0, login.stderr
+            engine.control.retry(upload_id)
+            engine.wake()
+            wait_until(all_finished, 30, "the retried upload")
+        finally:
+            engine.stop()
+        row = FileHostUpload.get_by_id(upload_id)
+        assert (row.status, row.error_message) == ("completed", None)
+        assert px.upload_attempts == 2  # refused once, then accepted; no third try
 
 
 def test_md5_hashing_is_shown_but_not_counted_as_upload_traffic(tmp_path, monkeypatch):

@@ -41,6 +41,7 @@ from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.hosts.client import HostClient
 from filehost_tui.hosts.spec import HostSpec, SpecRegistry
 from filehost_tui.paths import AppPaths
+from filehost_tui.secret import Secret
 
 log = logging.getLogger("filehost_tui.engine")
 
@@ -85,6 +86,7 @@ class HostRuntime:
         self._ca_bundle = engine.config.ca_bundle
         self._client: HostClient | None = None
         self._client_lock = threading.Lock()
+        self._credentials: dict[str, Secret] = {}
         self._missing: list[str] = []
         self.limiter = RateLimiter(settings.max_upload_speed)
         self.max_connections = max(1, settings.max_connections or spec.max_connections)
@@ -94,28 +96,34 @@ class HostRuntime:
         self._auth_failure: tuple[float, str] | None = None
 
     def client(self) -> HostClient:
-        """The host's client, made on first use (a runner with idle hosts never touches the keyring)
-        and made again while credentials are missing, so a `login` during a run takes effect."""
+        """The host's client, made on first use (a runner with idle hosts never touches the keyring).
+        While credentials are missing or were refused, they are read again before each upload: a
+        `login` during a run takes effect at once, and new credentials end the quiet minute."""
         with self._client_lock:
-            if self._client is None or self._missing:
-                try:
-                    creds = lookup_credentials(
-                        self.spec.id, self.spec.credential_fields, self._paths
+            if self._client is None or self._missing or self._auth_failure is not None:
+                creds = self._read_credentials()
+                if self._client is None or creds != self._credentials:
+                    self._client = HostClient(
+                        self.spec, self.settings, creds, ca_bundle=self._ca_bundle
                     )
-                except UserError as exc:
-                    raise UploadError(ErrorKind.AUTH, str(exc)) from None
-                self._missing = [f for f in self.spec.required_credentials if f not in creds]
-                if self._missing:
-                    hint = " and ".join(env_key(self.spec.id, f.upper()) for f in self._missing)
-                    raise UploadError(
-                        ErrorKind.AUTH,
-                        f"no {', '.join(self._missing)} for {self.spec.id}: run "
-                        f"`filehost-tui login {self.spec.id}` or set {hint}",
-                    )
-                self._client = HostClient(
-                    self.spec, self.settings, creds, ca_bundle=self._ca_bundle
-                )
+                    self._credentials = creds
+                    self._auth_failure = None
             return self._client
+
+    def _read_credentials(self) -> dict[str, Secret]:
+        try:
+            creds = lookup_credentials(self.spec.id, self.spec.credential_fields, self._paths)
+        except UserError as exc:
+            raise UploadError(ErrorKind.AUTH, str(exc)) from None
+        self._missing = [f for f in self.spec.required_credentials if f not in creds]
+        if self._missing:
+            hint = " and ".join(env_key(self.spec.id, f.upper()) for f in self._missing)
+            raise UploadError(
+                ErrorKind.AUTH,
+                f"no {', '.join(self._missing)} for {self.spec.id}: run "
+                f"`filehost-tui login {self.spec.id}` or set {hint}",
+            )
+        return creds
 
     def note_success(self) -> None:
         self.auth_failing = False
@@ -138,7 +146,8 @@ class HostRuntime:
 
     def check_recent_auth_failure(self) -> None:
         """After the host refused the credentials, further uploads in the next minute fail at
-        once instead of each logging in again (hosts lock accounts that do that)."""
+        once instead of each logging in again (hosts lock accounts that do that). Ask after
+        client(), which forgets the failure when the credentials have changed since."""
         if self._auth_failure is None:
             return
         at, message = self._auth_failure

@@ -119,8 +119,8 @@ class UploadJob:
 
     def _prepare(self) -> tuple[Path, str]:
         job, host = self.job, self.host
-        host.check_recent_auth_failure()
         self.client = host.client()
+        host.check_recent_auth_failure()
         if job.kind == "folder":
             path = self._archive()
         else:

@@ -147,7 +147,7 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             query = dict(parse_qsl(url.query, keep_blank_values=True))
             req = Request(self.command, url.path, query, self.headers, body)
             if step == "upload":
-                srv.recorder.add_attempt()
+                srv.recorder.add_attempt(self.connection)
                 counted = True
             fault = srv.faults.take(step) if route else None
             reply = self._answer(route, match, req, fault)
@@ -163,7 +163,7 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
                 self._send(text_reply("Internal error in the fake host\n", 500), close=True)
         finally:
             if counted:
-                srv.recorder.upload_ended()
+                srv.recorder.upload_ended(self.connection)
         self._record(0)  # abandoned requests are logged with status 0
 
     def _record(self, status: int) -> None:

@@ -7,6 +7,7 @@ waiting for a count uses a condition instead of sleeping.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +42,7 @@ class Recorder:
         self._requests: list[RequestRecord] = []
         self._logins = 0
         self._attempts = 0
-        self._in_flight = 0
+        self._in_flight: set[socket.socket] = set()
         self._most_in_flight = 0
 
     def add_file(self, received: ReceivedFile) -> None:
@@ -54,23 +55,29 @@ class Recorder:
             self._logins += 1
             self._cond.notify_all()
 
-    def add_attempt(self) -> None:
-        """An upload request started; `upload_ended` must follow, however it ends."""
+    def add_attempt(self, conn: socket.socket) -> None:
+        """An upload request started on `conn`; `upload_ended(conn)` must follow, however it ends.
+
+        Uploads whose client has already hung up count as ended even if their handler thread has
+        not noticed yet: "at once" is about the client, not about how busy this server is."""
         with self._cond:
             self._attempts += 1
-            self._in_flight += 1
-            self._most_in_flight = max(self._most_in_flight, self._in_flight)
+            self._in_flight.add(conn)
+            self._most_in_flight = max(self._most_in_flight, self._connected())
             self._cond.notify_all()
 
-    def upload_ended(self) -> None:
+    def upload_ended(self, conn: socket.socket) -> None:
         with self._cond:
-            self._in_flight -= 1
+            self._in_flight.discard(conn)
             self._cond.notify_all()
 
     @property
     def uploads_in_flight(self) -> int:
         with self._cond:
-            return self._in_flight
+            return self._connected()
+
+    def _connected(self) -> int:
+        return sum(1 for conn in self._in_flight if _client_connected(conn))
 
     @property
     def most_uploads_at_once(self) -> int:
@@ -116,3 +123,16 @@ class Recorder:
                     return False
                 self._cond.wait(left)
             return True
+
+
+_TCP_CLOSED_BY_PEER = (7, 8)  # TCP_CLOSE (reset), TCP_CLOSE_WAIT (the client sent FIN)
+
+
+def _client_connected(conn: socket.socket) -> bool:
+    """False once the client closed its end, even with unread bytes still buffered (Linux reads the
+    TCP state; elsewhere every open socket counts as connected)."""
+    try:
+        info = conn.getsockopt(socket.IPPROTO_TCP, getattr(socket, "TCP_INFO", 11), 1)
+    except OSError:
+        return conn.fileno() != -1
+    return info[0] not in _TCP_CLOSED_BY_PEER

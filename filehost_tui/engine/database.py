@@ -87,8 +87,9 @@ class QueueDatabase(peewee.SqliteDatabase):
 
     Threads of one process queue on a Python lock before BEGIN IMMEDIATE, and before a write
     outside a transaction, so they wait in line instead of in SQLite's busy handler, whose
-    sleep-and-retry can starve one thread past the busy timeout when many write at once. Other processes still meet the busy timeout. `trace(sql)`, if
-    given, sees every statement on every thread's connection (tests and bench/ count writes).
+    sleep-and-retry can starve one thread past the busy timeout when many write at once. Other
+    processes still meet the busy timeout. `trace(sql)`, if given, sees every statement on every
+    thread's connection (tests and bench/ count writes).
     """
 
     def __init__(

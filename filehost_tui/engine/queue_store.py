@@ -423,8 +423,8 @@ class QueueStore:
 
     def _held(self, upload_id: int, lease: str | None, action: Action) -> FileHostUpload:
         row = FileHostUpload.get_by_id(upload_id)
-        # Without a lease only an uploading row may be finished (by the user's tools in tests); a
-        # paused one only by the attempt that was sending it.
+        # A paused row may be finished only by the attempt that was sending it; a lease-less call
+        # (tests finishing a row by hand) may finish an uploading row only.
         must_hold = lease is not None or row.status == Status.PAUSED
         if must_hold and (lease is None or row.lease_owner != lease):
             raise IllegalTransition(

@@ -10,7 +10,10 @@ While uploading: `?` typed --presses times, key to help screen painted (then esc
 lag (10 ms probe on the app's loop: p95 and max); CPU seconds of the app process, and of its
 event-loop thread, per second of uploading (in-process, the process figure includes the uploads).
 
-    python bench/tui.py [--rows N] [--presses N]
+    python bench/tui.py [--rows N] [--presses N] [--cap MiB/s]
+
+--cap sets max_upload_speed on each of the 4 hosts, to see the app at a real link's speed rather
+than loopback's (where the uploads and the sinks saturate both cores).
 """
 
 from __future__ import annotations
@@ -68,9 +71,13 @@ def idle_scenario(work: Path, sink: Sink, rows: int) -> dict:
     }
 
 
-def upload_home(work: Path, name: str, sinks: list[Sink], rows: int) -> tuple[Path, list[str]]:
+def upload_home(
+    work: Path, name: str, sinks: list[Sink], rows: int, cap: int = 0
+) -> tuple[Path, list[str]]:
     ids = ["0x0", "bench2", "bench3", "bench4"]
-    home = make_home(work / name, {h: s.base_url for h, s in zip(ids, sinks, strict=True)})
+    settings = {h: f"max_upload_speed = {cap}" for h in ids} if cap else None
+    urls = {h: s.base_url for h, s in zip(ids, sinks, strict=True)}
+    home = make_home(work / name, urls, settings)
     fill_queue(home, rows, work / "files")
     big = work / "big.bin"
     if not big.exists():
@@ -86,11 +93,13 @@ def wait_transfers(sinks: list[Sink], timeout: float = 60) -> None:
     time.sleep(1.0)  # past the start-up burst: measure the steady state
 
 
-def busy_scenario(work: Path, sinks: list[Sink], rows: int, presses: int, attached: bool) -> dict:
+def busy_scenario(
+    work: Path, sinks: list[Sink], rows: int, presses: int, attached: bool, cap: int = 0
+) -> dict:
     for s in sinks:
         s.reset()
     name = "attached" if attached else "in-process"
-    home, _ = upload_home(work, name, sinks, rows)
+    home, _ = upload_home(work, name, sinks, rows, cap)
     runner = None
     if attached:
         runner = subprocess.Popen(
@@ -121,7 +130,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000, help="uploads in the queue")
     parser.add_argument("--presses", type=int, default=20, help="key presses per scenario")
+    parser.add_argument(
+        "--cap", type=float, default=0, help="max_upload_speed per host, MiB/s (0: none)"
+    )
     args = parser.parse_args()
+    cap = int(args.cap * 2**20)
     ms = 1000.0
     with tempfile.TemporaryDirectory(prefix="fht-bench-") as tmp:
         work = Path(tmp)
@@ -131,7 +144,7 @@ def main() -> int:
         try:
             idle = idle_scenario(work, sinks[0], args.rows)
             busy = {
-                mode: busy_scenario(work, sinks, args.rows, args.presses, mode == "attached")
+                mode: busy_scenario(work, sinks, args.rows, args.presses, mode == "attached", cap)
                 for mode in ("in-process", "attached")
             }
         finally:
@@ -149,7 +162,7 @@ def main() -> int:
     for mode, result in busy.items():
         keys, phase = result["keys"], result["report"]["phases"]["uploading"]
         rows.append([
-            f"4 uploads, {mode}", median(keys) * ms, percentile(keys, 95) * ms,
+            f"4 uploads{f' at {args.cap:g} MiB/s' if cap else ''}, {mode}", median(keys) * ms, percentile(keys, 95) * ms,
             phase["lag_p95_ms"], phase["lag_max_ms"], phase["cpu_s"] / phase["wall_s"],
             phase["loop_cpu_s"] / phase["wall_s"], result["rate"] / 2**20,
         ])  # fmt: skip

@@ -30,6 +30,7 @@ from filehost_tui.tui.messages import (
     UploadChanged,
     to_message,
 )
+from filehost_tui.tui.progress_throttle import ProgressThrottle
 from filehost_tui.tui.queue_view import changed_rows, host_summaries, load_rows
 from filehost_tui.tui.resources import styles_dir
 from filehost_tui.tui.session import TuiSession
@@ -62,6 +63,7 @@ class FilehostApp(UserActions, App[int]):
         self._loaded = False
         self._polls = 0
         self._prev_bytes: dict[int, tuple[int, float]] = {}
+        self._progress = ProgressThrottle(session.progress_interval, session.ui_clock)
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
@@ -143,6 +145,7 @@ class FilehostApp(UserActions, App[int]):
             live = message.live if message.live is not None else self._live_from_db(message)
             table.apply_live(live)
             table.tick()
+        self._progress.superseded()
         for row in message.rows:
             self._max_id = max(self._max_id, row.id)
             if row.finished:
@@ -202,10 +205,14 @@ class FilehostApp(UserActions, App[int]):
 
     def on_progress_updated(self, message: ProgressUpdated) -> None:
         e = message.event
-        before = self.table.live.get(e.upload_id)
+        table = self.table
+        before = table.live.get(e.upload_id)
         live = Live(e.uploaded, e.total, e.bytes_per_s, before.phase if before else "uploading")
-        with self.batch_update():
-            self.table.apply_progress(e.upload_id, live)
+        due = self._progress.offer(e.upload_id, live)
+        if due:
+            with self.batch_update():
+                for upload_id, item in due.items():
+                    table.apply_progress(upload_id, item)
 
     def on_bandwidth_changed(self, message: BandwidthChanged) -> None:
         e = message.event
@@ -217,6 +224,7 @@ class FilehostApp(UserActions, App[int]):
     def on_upload_changed(self, message: UploadChanged) -> None:
         if isinstance(message.event, UploadCompleted | UploadFailed):
             self.table.live.pop(message.event.upload_id, None)
+            self._progress.forget(message.event.upload_id)
         self.request_read()
 
     def on_action_done(self, message: ActionDone) -> None:

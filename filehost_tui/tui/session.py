@@ -49,6 +49,10 @@ class TuiSession:
     """Problems worth a notification at start (e.g. a user host spec that did not load)."""
     poll_interval: float = 1.0
     """Seconds between database reads; 0 turns the timer off (tests refresh by hand)."""
+    progress_interval: float = 1.0
+    """Seconds between updates of the table from engine progress events (see progress_throttle)."""
+    ui_clock: Callable[[], float] = field(default=time.monotonic)
+    """Paces the table's progress updates; tests pass a clock they advance by hand."""
 
     @property
     def mode_label(self) -> str:

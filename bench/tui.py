@@ -52,17 +52,20 @@ def idle_scenario(work: Path, sink: Sink, rows: int) -> dict:
     home = make_home(work / "idle", {"0x0": sink.base_url})
     fill_queue(home, rows, work / "files")
     tui = TuiProcess(home, home / "control", rows)
-    first, offset = tui.wait_for(HEADER, 0)
-    sent, _ = tui.press(b"?")
-    interactive, _ = tui.wait_for(HELP, offset)
-    tui.press(b"\x1b")
-    deadline = time.monotonic() + 120
-    while not (tui.control / "loaded").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.5)
-    tui.phase("idle")
-    time.sleep(3)
-    report = tui.stop()
+    try:
+        first, offset = tui.wait_for(HEADER, 0)
+        sent, _ = tui.press(b"?")
+        interactive, _ = tui.wait_for(HELP, offset)
+        tui.press(b"\x1b")
+        deadline = time.monotonic() + 120
+        while not (tui.control / "loaded").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)
+        tui.phase("idle")
+        time.sleep(3)
+        report = tui.stop()
+    finally:
+        tui.kill()
     return {
         "first_screen": first - tui.started,
         "interactive": interactive - tui.started,
@@ -100,7 +103,7 @@ def busy_scenario(
         s.reset()
     name = "attached" if attached else "in-process"
     home, _ = upload_home(work, name, sinks, rows, cap)
-    runner = None
+    runner = tui = None
     if attached:
         runner = subprocess.Popen(
             cli_args(home, "run"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -119,6 +122,8 @@ def busy_scenario(
         rate = moved / (time.monotonic() - started)
         report = tui.stop()
     finally:
+        if tui is not None:
+            tui.kill()
         if runner is not None:
             runner.terminate()
             runner.wait(60)

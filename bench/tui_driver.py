@@ -172,6 +172,13 @@ class TuiProcess:
             raise RuntimeError(f"the TUI wrote no report: {self.stderr()}")
         return json.loads(report.read_text())
 
+    def kill(self) -> None:
+        """End the child if it still runs (a measurement failed before stop()). Left alone, it
+        outlives this process on a hung-up pty and spins, skewing every later measurement."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
     def stderr(self) -> str:
         """The end of what the child wrote (Textual paints on stderr; tracebacks land there too)."""
         with self._cond:

@@ -3,9 +3,12 @@ finishing update cells in place — the table's Row objects, order, cursor and s
 
 from __future__ import annotations
 
+import asyncio
+
 from filehost_tui.engine.events import UploadProgress
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.messages import ProgressUpdated
+from filehost_tui.tui.widgets.uploads_table import ADD_AT_ONCE
 from tests.test_tui_support import add_many, make_session, run_async, settle
 
 COUNT = 10_000
@@ -58,5 +61,33 @@ async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_pat
             assert [r.key for r in table.ordered_rows] == order_before
             assert table.cursor_row == 399 and table.selected_id() == 400
             assert table.scroll_y == scroll_before
+    finally:
+        session.db.close()
+
+
+@run_async
+async def test_a_key_is_answered_while_ten_thousand_rows_are_still_being_added(tmp_path):
+    session = make_session(tmp_path)
+    add_many(session, tmp_path / "files", COUNT)
+    app = FilehostApp(session)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.table
+            rows_when_answered: list[int] = []  # rows in the table when "down" moved the cursor
+
+            def cursor_moved(coordinate) -> None:
+                if coordinate.row == 1 and not rows_when_answered:
+                    rows_when_answered.append(table.row_count)
+
+            app.watch(table, "cursor_coordinate", cursor_moved, init=False)
+            while table.row_count == 0:  # the first read has not been applied yet
+                await asyncio.sleep(0)
+            assert table.row_count == ADD_AT_ONCE and table.adding_rows
+            await pilot.press("down")
+            await settle(pilot)
+            assert rows_when_answered and rows_when_answered[0] < COUNT
+            assert table.row_count == COUNT and not table.adding_rows
+            assert table.shown_ids == list(range(1, COUNT + 1))  # slices keep queue order
+            assert table.cursor_row == 1
     finally:
         session.db.close()

@@ -24,6 +24,7 @@ from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.errors import ErrorKind
 from filehost_tui.paths import AppPaths
 from filehost_tui.tui.session import TuiSession
+from filehost_tui.tui.widgets.uploads_table import UploadsTable
 
 NOW = 1_700_000_000.0
 HOSTS = ("catbox", "gofile", "pixeldrain")
@@ -157,6 +158,11 @@ def add_many(session: TuiSession, files: Path, count: int, host: str = "gofile")
             FileHostUpload.insert_many(rows[start : start + 500]).execute()
 
 
+def _table_loading(app) -> bool:
+    tables = app.query(UploadsTable)
+    return any(t.adding_rows for t in tables)
+
+
 async def settle(pilot, rounds: int = 50) -> None:
     """Let reads and actions finish: await the app's workers (not the engine's, which run for the
     whole session) and the messages they post, instead of sleeping."""
@@ -168,7 +174,7 @@ async def settle(pilot, rounds: int = 50) -> None:
                 await app.workers.wait_for_complete(running)
         await pilot.pause()
         busy = [w for w in app.workers if w.group != "engine" and w.is_running]
-        if not busy and not app._reading:
+        if not busy and not app._reading and not _table_loading(app):
             return
     raise AssertionError("the app did not settle")
 

@@ -41,6 +41,10 @@ STATUS_STYLE = {
 
 Cells = tuple[str | Text, ...]
 
+ADD_AT_ONCE = 500
+"""New rows added per turn of the event loop: a first read of 10,000 uploads added in one go kept
+every key waiting for about 1.4 s; in slices, keys are answered between them."""
+
 
 def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
     """The eight cells of a row; `live` (engine memory) beats the database's byte count."""
@@ -85,6 +89,8 @@ class UploadsTable(DataTable):
         self.live: dict[int, Live] = {}
         self.row_filter = RowFilter()
         self._cells: dict[int, Cells] = {}
+        self._backlog: list[int] = []  # ids that pass the filter, not yet added, ascending
+        self._draining = False
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -127,20 +133,48 @@ class UploadsTable(DataTable):
 
     # ---- changing the table -----------------------------------------------------------------
 
+    @property
+    def adding_rows(self) -> bool:
+        """Rows are still waiting to be added (see ADD_AT_ONCE)."""
+        return bool(self._backlog)
+
     def apply_rows(self, rows: Iterable[UploadRow]) -> None:
-        """Update rows in place and append new ones that pass the filter; never remove."""
+        """Update rows in place and append new ones that pass the filter; never remove. Beyond the
+        first ADD_AT_ONCE, new rows are appended on the following turns of the event loop."""
         now = self.clock()
-        new: list[UploadRow] = []
+        waiting = set(self._backlog)
+        new: list[int] = []
         for row in rows:
             self.known[row.id] = row
             if row.id in self._cells:
                 self._update(row.id, now)
-            elif self.row_filter.matches(row):
-                new.append(row)
-        for row in sorted(new, key=lambda r: r.id):
-            cells = render_cells(row, self.live.get(row.id), now)
-            self._cells[row.id] = cells
-            self.add_row(*cells, key=str(row.id))
+            elif row.id not in waiting and self.row_filter.matches(row):
+                new.append(row.id)
+        if not new:
+            return
+        self._backlog = sorted(self._backlog + new)
+        self._add_some(ADD_AT_ONCE)
+        if self._backlog and not self._draining:
+            self._draining = True
+            self.call_after_refresh(self._drain)
+
+    def _drain(self) -> None:
+        self._draining = False
+        self._add_some(ADD_AT_ONCE)
+        if self._backlog:
+            self._draining = True
+            self.call_after_refresh(self._drain)
+
+    def _add_some(self, limit: int | None) -> None:
+        now = self.clock()
+        take, self._backlog = self._backlog[:limit], self._backlog[limit:] if limit else []
+        for upload_id in take:
+            row = self.known[upload_id]
+            if upload_id in self._cells or not self.row_filter.matches(row):
+                continue  # the filter changed while it waited
+            cells = render_cells(row, self.live.get(upload_id), now)
+            self._cells[upload_id] = cells
+            self.add_row(*cells, key=str(upload_id))
 
     def apply_live(self, live: dict[int, Live]) -> None:
         """Replace the engine's view of running transfers; rows that stopped lose their speed."""
@@ -183,7 +217,9 @@ class UploadsTable(DataTable):
         self.row_filter = row_filter
         self.clear()
         self._cells.clear()
+        self._backlog = []
         self.apply_rows(list(self.known.values()))
+        self._add_some(None)  # at once: the cursor must find its upload
         if keep is not None:
             self.move_to(keep)
 

@@ -160,11 +160,15 @@ def _announce(printer: LinePrinter, engine: Engine) -> None:
 
 
 def _idle(engine: Engine) -> bool:
-    """Nothing pending or uploading for a running host (rows are final before their event is
-    emitted, so this is right even while a finished job's thread is still tidying up)."""
+    """Nothing pending or uploading for a running host, and no paused row whose attempt is still
+    collecting its link (rows are final before their event is emitted, so this is right even
+    while a finished job's thread is still tidying up)."""
     hosts = set(engine.hosts)
+    still_held = (FileHostUpload.status == Status.PAUSED) & FileHostUpload.lease_owner.in_(
+        engine.running_leases()
+    )
     pending = FileHostUpload.select().where(
-        (FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]))
+        (FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]) | still_held)
         & FileHostUpload.host_name.in_(list(hosts))
     )
     return not pending.exists()

@@ -122,6 +122,46 @@ def test_pause_resume_and_cancel_from_another_process(tmp_path):
         assert [f.name for f in zx.received] == [files[0].name]
 
 
+def test_run_until_idle_waits_for_a_paused_upload_that_is_collecting_its_link(tmp_path):
+    """Paused after every byte reached the host: the attempt still fetches the link, and
+    `--until-idle` must not stop it (that would lose the link and send the file again)."""
+    (data,) = make_files(tmp_path / "src", 1, 500_000)
+    creds = {"username": "user@example.invalid", "password": "pw-12345678"}
+    with FakeHost("rapidgator", credentials=creds) as rg:
+        rg.inject("processing", times=3)  # three polls, a second apart, after the upload
+        paths = make_home(tmp_path / "home", {"rapidgator": rg})
+        env = {
+            "FILEHOST_TUI_RAPIDGATOR_USERNAME": creds["username"],
+            "FILEHOST_TUI_RAPIDGATOR_PASSWORD": creds["password"],
+        }
+        (upload_id,) = queued_ids(cli(paths, "add", str(data), "--host", "rapidgator"))
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "filehost_tui", "--home", str(paths.data_dir), "run"]
+            + ["--until-idle"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        )
+        try:
+            wait_until(lambda: rg.received, 30, "the host to have the file")
+            wait_until(
+                lambda: rows(paths)[upload_id].uploaded_bytes == data.stat().st_size,
+                10,
+                "the runner to record every byte sent",
+            )
+            assert cli(paths, "pause", str(upload_id)).returncode == 0
+            out, err = runner.communicate(timeout=60)
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+                runner.communicate()
+        row = rows(paths)[upload_id]
+        assert runner.returncode == 0, err
+        assert (row.status, row.download_url is not None) == ("completed", True), out
+        assert rg.upload_attempts == 1
+
+
 def test_cancel_during_archive_build_leaves_no_partial_archive(tmp_path):
     folder = tmp_path / "huge"
     folder.mkdir()

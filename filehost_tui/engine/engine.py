@@ -289,6 +289,11 @@ class Engine:
         with self._lock:
             return bool(self._active)
 
+    def running_leases(self) -> list[str]:
+        """The lease of every attempt still running (a paused row may be one: see pause())."""
+        with self._lock:
+            return list(self._active)
+
     # ---- workers ----------------------------------------------------------------------------
 
     def _host_loop(self, host_id: str) -> None:

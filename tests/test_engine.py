@@ -23,6 +23,7 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
 from filehost_tui.engine.states import Status
+from filehost_tui.errors import ErrorKind, UploadError
 from tests.cli_support import cli
 from tests.engine_harness import make_home, start_engine, wait_until
 
@@ -361,7 +362,32 @@ def test_refused_credentials_are_not_tried_again_for_every_queued_item(
         rows = list(FileHostUpload.select())
         assert [(r.status, r.error_kind) for r in rows] == [("failed", "auth")] * 3
         assert px.upload_attempts == 1  # the host saw the bad key once, not once per item
-        assert all("not tried again so soon" in r.error_message for r in rows[1:])
+        assert all(r.error_message.count("not tried again so soon") == 1 for r in rows[1:])
+
+
+def test_a_late_refusal_of_replaced_credentials_does_not_silence_the_new_ones(tmp_path):
+    """An attempt that started with the old key is refused after a `login` stored a new one: that
+    refusal is about the old key, and must not hold back uploads with the new one for a minute."""
+    with FakeHost("pixeldrain", credentials={"api_key": "right-key-456"}) as px:
+        paths = make_home(tmp_path / "home", {"pixeldrain": px})
+        creds_file = paths.credentials_file
+        creds_file.write_text('[pixeldrain]\napi_key = "wrong-key-123"\n')
+        creds_file.chmod(0o600)
+        engine, _ = start_engine(paths)
+        try:
+            runtime = engine.hosts["pixeldrain"]
+            old = runtime.client()  # two attempts start with the wrong key
+            runtime.note_failure(UploadError(ErrorKind.AUTH, "key refused"), None, old)
+            with pytest.raises(UploadError, match="not tried again so soon"):
+                runtime.check_recent_auth_failure()
+            creds_file.write_text('[pixeldrain]\napi_key = "right-key-456"\n')  # `login`
+            new = runtime.client()
+            assert new is not old
+            runtime.note_failure(UploadError(ErrorKind.AUTH, "key refused"), None, old)  # late
+            runtime.check_recent_auth_failure()  # the new key is not held back
+            assert runtime.client() is new  # unchanged credentials keep their client
+        finally:
+            engine.stop()
 
 
 def test_a_login_during_a_run_is_used_by_the_next_retry_without_waiting(tmp_path, files):

@@ -130,14 +130,23 @@ class HostRuntime:
         self.backoff_until = None
         self.rate_limited_until = 0.0
 
-    def note_failure(self, exc: UploadError, retry_at: float | None) -> None:
-        """Remember trouble that concerns the whole host, not just one upload."""
+    def note_failure(
+        self, exc: UploadError, retry_at: float | None, client: HostClient | None
+    ) -> None:
+        """Remember trouble that concerns the whole host, not just one upload. `client` is the one
+        the attempt used: a refusal of credentials that were replaced meanwhile (a `login` while
+        it ran) must not start a quiet minute for the new ones."""
         self.backoff_until = retry_at
         if exc.kind == ErrorKind.RATE_LIMITED and retry_at is not None:
             self.rate_limited_until = max(self.rate_limited_until, retry_at)
         self.auth_failing = exc.kind == ErrorKind.AUTH
         if self.auth_failing:
-            self._auth_failure = (time.monotonic(), exc.message)
+            with self._client_lock:
+                known = self._auth_failure
+                if client is self._client and (
+                    known is None or time.monotonic() - known[0] >= AUTH_QUIET_S
+                ):
+                    self._auth_failure = (time.monotonic(), exc.message)
 
     def claimable_at(self) -> float:
         """A host that said "slow down" gets no new upload before its wait is over: claiming the
@@ -148,9 +157,10 @@ class HostRuntime:
         """After the host refused the credentials, further uploads in the next minute fail at
         once instead of each logging in again (hosts lock accounts that do that). Ask after
         client(), which forgets the failure when the credentials have changed since."""
-        if self._auth_failure is None:
+        known = self._auth_failure
+        if known is None:
             return
-        at, message = self._auth_failure
+        at, message = known
         if time.monotonic() - at < AUTH_QUIET_S:
             raise UploadError(
                 ErrorKind.AUTH,

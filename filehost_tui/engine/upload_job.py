@@ -30,6 +30,7 @@ from filehost_tui.units import human_size
 
 if TYPE_CHECKING:
     from filehost_tui.engine.engine import Engine, HostRuntime
+    from filehost_tui.hosts.client import HostClient
 
 log = logging.getLogger("filehost_tui.engine")
 T = TypeVar("T")
@@ -90,6 +91,7 @@ class UploadJob:
         self.active = Active(job, total=job.total_bytes)
         self.done = threading.Event()
         self._predecessor = predecessor
+        self.client: HostClient | None = None  # the host's client as this attempt found it
 
     def run(self) -> None:
         e, job = self.engine, self.job
@@ -253,7 +255,7 @@ class UploadJob:
             return  # paused or cancelled by another process just now
         will_retry = status == Status.PENDING
         row = e.queue.get(job.id)
-        self.host.note_failure(exc, row.next_attempt_ts if will_retry else None)
+        self.host.note_failure(exc, row.next_attempt_ts if will_retry else None, self.client)
         if not will_retry:
             self._persist(
                 lambda: e.metrics.record_upload_failure(

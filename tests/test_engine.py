@@ -365,6 +365,25 @@ def test_refused_credentials_are_not_tried_again_for_every_queued_item(
         assert all(r.error_message.count("not tried again so soon") == 1 for r in rows[1:])
 
 
+def test_a_refused_login_is_tried_once_by_all_connections_of_a_host(tmp_path, files, monkeypatch):
+    monkeypatch.setenv("FILEHOST_TUI_RAPIDGATOR_USERNAME", "user@example.invalid")
+    monkeypatch.setenv("FILEHOST_TUI_RAPIDGATOR_PASSWORD", "a-typo")
+    creds = {"username": "user@example.invalid", "password": "pw-12345678"}
+    with FakeHost("rapidgator", credentials=creds) as rg:
+        paths = make_home(
+            tmp_path / "home", {"rapidgator": rg}, {"rapidgator": "max_connections = 3"}
+        )
+        engine, _ = start_engine(paths)
+        try:
+            engine.queue.add(files, ["rapidgator"])
+            engine.wake()
+            wait_until(all_finished, 30, "all uploads")
+        finally:
+            engine.stop()
+        assert [r.error_kind for r in FileHostUpload.select()] == ["auth"] * len(files)
+        assert rg.login_count == 1  # not once per connection waiting on the login
+
+
 def test_a_late_refusal_of_replaced_credentials_does_not_silence_the_new_ones(tmp_path):
     """An attempt that started with the old key is refused after a `login` stored a new one: that
     refusal is about the old key, and must not hold back uploads with the new one for a minute."""

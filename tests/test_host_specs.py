@@ -267,6 +267,35 @@ def test_token_cache_invalidate_keeps_a_token_another_worker_refreshed() -> None
     assert cache.get(lambda: "after-ttl") == "after-ttl"
 
 
+def test_token_cache_does_not_repeat_a_refused_login_for_a_minute() -> None:
+    """Workers queued behind a refused login get its refusal instead of each logging in again
+    (hosts lock accounts after a burst of bad logins); a network failure is tried again."""
+    now = [0.0]
+    cache = TokenCache(ttl=10, clock=lambda: now[0])
+    attempts: list[str] = []
+
+    def refused() -> str:
+        attempts.append("refused")
+        raise UploadError(ErrorKind.AUTH, "rapidgator: wrong password")
+
+    def unreachable() -> str:
+        attempts.append("unreachable")
+        raise UploadError(ErrorKind.NETWORK, "connection refused")
+
+    for _ in range(3):
+        with pytest.raises(UploadError, match="wrong password") as caught:
+            cache.get(refused)
+        assert caught.value.kind is ErrorKind.AUTH
+    assert attempts == ["refused"]
+    now[0] = 61.0
+    with pytest.raises(UploadError, match="connection refused"):
+        cache.get(unreachable)
+    with pytest.raises(UploadError, match="connection refused"):
+        cache.get(unreachable)
+    assert cache.get(lambda: "tok") == "tok"
+    assert attempts == ["refused", "unreachable", "unreachable"]
+
+
 def test_client_refuses_missing_required_credentials_without_network(tmp_path: Path) -> None:
     spec = load_specs(None).specs["rapidgator"]
     client = HostClient(spec, HostSettings(base_url="http://127.0.0.1:9"), {})

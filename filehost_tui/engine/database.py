@@ -79,9 +79,6 @@ class _ReadRows:
         pass
 
 
-_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-
 class QueueDatabase(peewee.SqliteDatabase):
     """SQLite with in-process turn-taking for write transactions.
 
@@ -102,12 +99,10 @@ class QueueDatabase(peewee.SqliteDatabase):
 
     def execute_sql(self, sql: str, params: object = None):
         if self.transaction_depth() == 0:
-            verb = sql.lstrip()[:7].upper()
-            if verb.startswith("SELECT"):
+            if sql.lstrip()[:6].upper() == "SELECT":
                 return _ReadRows(super().execute_sql(sql, params))
-            if verb.startswith(_WRITE_VERBS):
-                with self._writer:  # a lone write waits in the same line as transactions
-                    return super().execute_sql(sql, params)
+            with self._writer:  # anything else may write: it waits in line like a transaction
+                return super().execute_sql(sql, params)
         return super().execute_sql(sql, params)
 
     def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:

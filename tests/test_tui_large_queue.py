@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+from textual import events
+
 from filehost_tui.engine.events import UploadProgress
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.messages import ProgressUpdated
 from filehost_tui.tui.widgets.uploads_table import ADD_AT_ONCE
-from tests.test_tui_support import add_many, make_session, run_async, settle
+from tests.test_tui_support import add_many, eventually, make_session, run_async, settle
 
 COUNT = 10_000
 
@@ -89,5 +91,27 @@ async def test_a_key_is_answered_while_ten_thousand_rows_are_still_being_added(t
             assert table.row_count == COUNT and not table.adding_rows
             assert table.shown_ids == list(range(1, COUNT + 1))  # slices keep queue order
             assert table.cursor_row == 1
+    finally:
+        session.db.close()
+
+
+@run_async
+async def test_opening_and_closing_a_dialog_while_rows_arrive_does_not_stop_them(tmp_path):
+    count = 20_000
+    session = make_session(tmp_path, poll_interval=1.0)
+    add_many(session, tmp_path / "files", count)
+    app = FilehostApp(session)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.table
+            while table.row_count == 0:  # the first slice is in, the rest are queued
+                await asyncio.sleep(0)
+            for _ in range(4):  # keys as the terminal driver posts them, while slices arrive
+                app.post_message(events.Key("question_mark", "?"))
+                await asyncio.sleep(0.15)
+                app.post_message(events.Key("escape", None))
+                await asyncio.sleep(0.15)
+            await eventually(pilot, lambda: table.row_count == count, 30.0, "every row")
+            assert table.shown_ids == list(range(1, count + 1))
     finally:
         session.db.close()

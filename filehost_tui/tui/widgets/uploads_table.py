@@ -155,15 +155,19 @@ class UploadsTable(DataTable):
         self._backlog = sorted(self._backlog + new)
         self._add_some(ADD_AT_ONCE)
         if self._backlog and not self._draining:
-            self._draining = True
-            self.call_after_refresh(self._drain)
+            self._schedule_drain()
+
+    def _schedule_drain(self) -> None:
+        # A timer of the table's own: call_after_refresh would run on whichever screen is on top,
+        # and a dialog closed before it ran would drop it, and the rest of the rows with it.
+        self._draining = True
+        self.set_timer(1 / 60, self._drain)
 
     def _drain(self) -> None:
         self._draining = False
         self._add_some(ADD_AT_ONCE)
         if self._backlog:
-            self._draining = True
-            self.call_after_refresh(self._drain)
+            self._schedule_drain()
 
     def _add_some(self, limit: int | None) -> None:
         now = self.clock()

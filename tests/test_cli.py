@@ -212,6 +212,24 @@ def test_unreadable_file_is_refused(open_dir):
     assert "permission denied; make it readable" in err
 
 
+@pytest.mark.parametrize("unreadable", ["file", "subfolder"])
+def test_a_folder_with_something_unreadable_is_refused_at_add(open_dir, unreadable):
+    """Told at `add`, not hours later when the archive is built (and never as a traceback)."""
+    home = open_dir / "home"
+    home.mkdir(mode=0o777)
+    os.chmod(home, 0o777)
+    folder = open_dir / "album"
+    (folder / "private").mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"a" * 100)
+    (folder / "private" / "b.jpg").write_bytes(b"b" * 100)
+    locked = folder / "private" / "b.jpg" if unreadable == "file" else folder / "private"
+    os.chmod(locked, 0o600 if unreadable == "file" else 0o700)
+    code, err = run_as_nobody(home, ["add", str(folder), "--host", "katfile"])
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "private" in err and "permission denied" in err and "fix its permissions" in err
+
+
 def run_as_nobody(home: Path, argv: list[str], chmod_home: int | None = None) -> tuple[int, str]:
     """Root reads everything, so unreadable inputs are tested in a forked child that became the
     unprivileged `nobody` (exec'ing python as nobody fails: the interpreter lives under /root)."""

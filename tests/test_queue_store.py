@@ -270,6 +270,36 @@ def test_a_cancelled_upload_can_be_queued_again(store, sample_file):
     assert again != upload_id
 
 
+def test_a_completed_upload_can_be_queued_again_and_keeps_its_link(store, sample_file):
+    """Links on file hosts die; sending the file again must be one `add` away."""
+    (first,) = store.add([sample_file], ["alpha"])
+    assert store.claim("alpha", "w").id == first
+    store.complete(first, "http://127.0.0.1/f/old", "old")
+    (again,) = store.add([sample_file], ["alpha"])
+    assert again != first
+    assert row(first).download_url == "http://127.0.0.1/f/old"
+    assert (row(again).status, row(again).item_id != row(first).item_id) == ("pending", True)
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (Status.PENDING, "it is on its way; see `filehost-tui status`"),
+        (Status.PAUSED, "`filehost-tui resume 1` continues it"),
+        (Status.FAILED, "`filehost-tui retry 1` tries it again"),
+    ],
+)
+def test_adding_a_path_still_in_the_queue_names_the_command_that_acts_on_it(
+    store, sample_file, status, hint
+):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    put_in(store, upload_id, status)
+    with pytest.raises(UserError) as caught:
+        store.add([sample_file], ["alpha"])
+    assert str(caught.value).endswith(f"as upload 1 ({status}); {hint}")
+    assert FileHostUpload.select().count() == 1
+
+
 def test_folder_item_counts_files_and_bytes(store, tmp_path):
     folder = tmp_path / "gallery"
     (folder / "sub").mkdir(parents=True)

@@ -76,8 +76,14 @@ def fingerprint(folder: Path) -> str:
 
 
 def folder_summary(folder: Path) -> tuple[int, int]:
-    """(total bytes, file count) of what `build_archive` would store; (0, 0) for an empty folder."""
+    """(total bytes, file count) of what `build_archive` would store; (0, 0) for an empty folder.
+
+    Raises UploadError naming the first file that cannot be read: better told at `add` than when
+    the archive is built, maybe hours later."""
     entries = scan_folder(folder)
+    for entry in entries:
+        if not os.access(entry.source, os.R_OK):
+            raise _unreadable(entry.relpath, PermissionError())
     return sum(e.size for e in entries), len(entries)
 
 

@@ -21,7 +21,7 @@ from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.states import FINISHED, Action, IllegalTransition, Status, target
-from filehost_tui.errors import ErrorKind, UserError
+from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.units import human_size
 
 MAX_BACKOFF_S = 600.0
@@ -128,7 +128,10 @@ class QueueStore:
             raise UserError(f"{path}: no such file or folder; check the path")
         try:
             if path.is_dir():
-                size, count = folder_summary(path)
+                try:
+                    size, count = folder_summary(path)
+                except UploadError as exc:
+                    raise UserError(f"{path}: {exc.message}") from None
                 if count == 0:
                     raise UserError(f"{path}: the folder is empty; add files to it or pick another")
                 with os.scandir(path):
@@ -160,6 +163,8 @@ class QueueStore:
             )
 
     def _check_not_queued(self, path: Path, hosts: Iterable[str]) -> None:
+        """A path may be queued again once its earlier upload ended completed (links die, and
+        re-uploading is common) or cancelled; otherwise name the command that acts on it."""
         existing = (
             FileHostUpload.select(
                 FileHostUpload.id, FileHostUpload.host_name, FileHostUpload.status
@@ -168,14 +173,18 @@ class QueueStore:
             .where(
                 (Item.path == str(path))
                 & FileHostUpload.host_name.in_(list(hosts))
-                & (FileHostUpload.status != Status.CANCELLED)
+                & FileHostUpload.status.not_in([Status.CANCELLED, Status.COMPLETED])
             )
             .first()
         )
         if existing:
+            hint = {
+                Status.PAUSED: f"`filehost-tui resume {existing.id}` continues it",
+                Status.FAILED: f"`filehost-tui retry {existing.id}` tries it again",
+            }.get(existing.status, "it is on its way; see `filehost-tui status`")
             raise UserError(
                 f"{path} is already queued for {existing.host_name} as upload {existing.id} "
-                f"({existing.status}); use `filehost-tui retry {existing.id}` to upload it again"
+                f"({existing.status}); {hint}"
             )
 
     # ---- worker side ------------------------------------------------------------------------

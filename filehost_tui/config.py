@@ -82,8 +82,14 @@ def _check_table(table: Any, cls: type, where: str, source: Path, text: str) -> 
             wanted is not bool and isinstance(value, bool)
         ):
             raise _error(source, text, key, f"{where}.{key} must be a {wanted.__name__}")
+        if wanted in (int, float) and value < _LEAST.get(key, 0):
+            least = _LEAST.get(key, 0)
+            raise _error(source, text, key, f"{where}.{key} must be {least} or more, not {value}")
         out[key] = value
     return out
+
+
+_LEAST = {"max_connections": 1, "max_concurrent": 1}  # other numbers: 0 or more
 
 
 def _wanted_type(annotation: Any) -> type:

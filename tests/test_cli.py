@@ -230,6 +230,33 @@ def test_a_folder_with_something_unreadable_is_refused_at_add(open_dir, unreadab
     assert "private" in err and "permission denied" in err and "fix its permissions" in err
 
 
+def test_a_home_that_cannot_be_written_is_a_one_line_error(open_dir):
+    home = open_dir / "home"
+    home.mkdir(mode=0o555)
+    os.chmod(home, 0o555)
+    code, err = run_as_nobody(home, ["status"])
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "Permission denied; check its permissions or use --home DIR" in err
+
+
+def test_without_a_terminal_the_tui_refuses_and_names_run(home, capsys):
+    assert fh(home) == 2  # pytest's stdin is not a terminal, like cron or `ssh host cmd`
+    assert "no terminal to show the TUI on" in one_line_error(capsys)
+
+
+def test_an_out_of_range_upload_id_is_a_usage_error(home, capsys):
+    with pytest.raises(SystemExit) as exited:
+        fh(home, "retry", "99999999999999999999999")
+    assert exited.value.code == 2
+    assert "is not an upload id" in one_line_error(capsys)
+
+
+def test_an_empty_home_is_refused_instead_of_using_the_current_folder(capsys):
+    assert main(["--home", "", "status"]) == 2
+    assert "--home is empty; give a folder" in one_line_error(capsys)
+
+
 def run_as_nobody(home: Path, argv: list[str], chmod_home: int | None = None) -> tuple[int, str]:
     """Root reads everything, so unreadable inputs are tested in a forked child that became the
     unprivileged `nobody` (exec'ing python as nobody fails: the interpreter lives under /root)."""

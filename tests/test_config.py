@@ -49,6 +49,9 @@ def test_ca_bundle_is_relative_to_the_config_folder_and_must_exist(tmp_path):
         ("colour = 1\n", r":1: unknown key colour"),
         ("[links]\nbbcode = 3\n", r"\[links\] must map a format name to a template string"),
         ("[hosts\n", r"invalid TOML"),
+        ("[limits]\nmax_upload_speed = -100\n", r":2: limits.max_upload_speed must be 0 or more"),
+        ("[hosts.x]\nretry_delay = -1.0\n", r":2: hosts.x.retry_delay must be 0 or more"),
+        ("[hosts.x]\nmax_connections = 0\n", r":2: hosts.x.max_connections must be 1 or more"),
     ],
 )
 def test_malformed_config_is_one_line_naming_the_problem(tmp_path, text, message):

@@ -23,6 +23,12 @@ from filehost_tui.errors import UserError
 from filehost_tui.links import FORMATS
 from filehost_tui.paths import AppPaths
 
+DESCRIPTION = (
+    "Queue files and folders and upload them to file hosts. Without a command it opens the TUI; "
+    "`run` uploads without it (headless), `demo` tries everything against local demo hosts."
+)
+MAX_ID = 2**63 - 1  # SQLite's largest integer key
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line and exit 2, like every bad input
@@ -30,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="filehost-tui", description=__doc__)
+    parser = _Parser(prog="filehost-tui", description=DESCRIPTION)
     parser.add_argument(
         "--home", metavar="DIR", help="keep database, config, cache and logs in DIR"
     )
@@ -38,27 +44,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     add = sub.add_parser("add", help="queue files or folders for upload")
-    add.add_argument("paths", nargs="+", metavar="PATH")
-    add.add_argument("--host", action="append", required=True, metavar="ID")
-    add.add_argument("--name", metavar="TITLE")
+    add.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (zipped)")
+    add.add_argument(
+        "--host",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="upload to this host; repeat for several (see `filehost-tui hosts`)",
+    )
+    add.add_argument("--name", metavar="TITLE", help="the name to show (one path only)")
     add.set_defaults(func=cmd_add)
 
     status = sub.add_parser("status", help="show the queue")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="one JSON document")
     status.set_defaults(func=cmd_status)
 
     for name in ("retry", "cancel", "pause", "resume"):
         ctl = sub.add_parser(name, help=f"{name} uploads")
-        ctl.add_argument("ids", nargs="*", type=int, metavar="UPLOAD_ID")
+        ctl.add_argument("ids", nargs="*", type=_upload_id, metavar="UPLOAD_ID")
         group = ctl.add_mutually_exclusive_group()
-        group.add_argument("--all", action="store_true")
-        group.add_argument("--failed", action="store_true")
-        group.add_argument("--host", metavar="ID")
+        group.add_argument("--all", action="store_true", help="every upload it applies to")
+        group.add_argument("--failed", action="store_true", help="every failed upload")
+        group.add_argument("--host", metavar="ID", help="every upload to this host")
         ctl.set_defaults(func=cmd_control)
 
     links = sub.add_parser("links", help="print links of completed uploads")
-    links.add_argument("--format", choices=FORMATS, default="plain")
-    links.add_argument("--item", type=int, metavar="ID")
+    links.add_argument("--format", choices=FORMATS, default="plain", help="default: plain")
+    links.add_argument("--item", type=_upload_id, metavar="ID", help="only this item's links")
     links.set_defaults(func=cmd_links)
 
     demo = sub.add_parser("demo", help="try it: local demo hosts on 127.0.0.1, no account needed")
@@ -71,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     stats = sub.add_parser("stats", help="upload statistics per host")
-    stats.add_argument("--json", action="store_true")
-    stats.add_argument("--period", choices=PERIODS, default="all")
+    stats.add_argument("--json", action="store_true", help="one JSON document")
+    stats.add_argument("--period", choices=PERIODS, default="all", help="default: all")
     stats.set_defaults(func=cmd_stats)
 
     hosts = sub.add_parser("hosts", help="list host specs, their settings and credential state")
@@ -80,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     hosts.add_argument(
         "--check", action="store_true", help="ask each enabled host about the account"
     )
-    hosts.add_argument("--json", action="store_true")
+    hosts.add_argument("--json", action="store_true", help="one JSON document")
     hosts.set_defaults(func=cmd_hosts)
 
     login = sub.add_parser("login", help="store a host's credentials (keyring, else a 0600 file)")
@@ -96,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _upload_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an upload id (a number)") from None
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text} is not an upload id (see `filehost-tui status`)")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "command", None) in {"retry", "cancel", "pause", "resume"} and (
@@ -103,16 +125,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         print("filehost-tui: error: give upload ids or a selector, not both", file=sys.stderr)
         return 2
+    if args.home is not None and not args.home.strip():
+        print("filehost-tui: error: --home is empty; give a folder", file=sys.stderr)
+        return 2
     ctx = Context(AppPaths.resolve(args.home))
     try:
         ctx.config  # noqa: B018 - a malformed config.toml is reported whatever the command
         if args.command is None:
+            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                raise UserError(
+                    "no terminal to show the TUI on (over ssh, use `ssh -t`); "
+                    "`filehost-tui run` uploads without it"
+                )
             from filehost_tui.tui.launch import open_tui
 
             return open_tui(ctx)
         return args.func(ctx, args)
     except UserError as exc:
         print(f"filehost-tui: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        print(
+            f"filehost-tui: error: {exc.filename}: {exc.strerror}; "
+            "check its permissions or use --home DIR",
+            file=sys.stderr,
+        )
         return 2
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
         print(f"filehost-tui: error: {database_error(ctx.paths.database, exc)}", file=sys.stderr)

@@ -6,8 +6,10 @@ event. Importing this module must not import textual (tests check it in a fresh 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -46,6 +48,7 @@ class LinePrinter:
         self.names = names
         self.lock = threading.Lock()
         self.total_rate = 0.0
+        self._gone = False
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, BandwidthUpdated):
@@ -76,14 +79,27 @@ class LinePrinter:
 
     def line(self, text: str) -> None:
         log.info(text)
-        with self.lock:
-            print(f"{time.strftime('%H:%M:%S')} {text}", file=self.out, flush=True)
+        self._write(f"{time.strftime('%H:%M:%S')} {text}")
 
     def emit_json(self, obj: dict[str, object]) -> None:
         if obj.get("event") != "summary":
             log.info("%s", obj)
+        self._write(json.dumps({"ts": round(time.time(), 3), **obj}))
+
+    def _write(self, text: str) -> None:
+        """A reader that went away (`run | head`, a closed ssh channel) must not stop the uploads:
+        the lines stop, the log file keeps them."""
         with self.lock:
-            print(json.dumps({"ts": round(time.time(), 3), **obj}), file=self.out, flush=True)
+            if self._gone:
+                return
+            try:
+                print(text, file=self.out, flush=True)
+            except (BrokenPipeError, ValueError):
+                self._gone = True
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    # or Python reports the broken pipe again when it flushes stdout at exit
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
+                log.warning("output closed; uploads go on, lines go to the log file only")
 
 
 def queue_counts() -> dict[str, int]:
@@ -103,7 +119,9 @@ def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
         stop.set()
         printer.ended.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    # SIGHUP: the ssh session that started `run` went away; stop as cleanly as for SIGTERM
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, on_signal) for s in stops}
     try:
         _announce(printer, engine)
         engine.start()

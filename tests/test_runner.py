@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
@@ -232,7 +234,8 @@ def test_second_runner_refuses_to_start(tmp_path):
         assert first.returncode == 128 + signal.SIGTERM
 
 
-def test_sigterm_returns_active_transfers_to_pending(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_returns_active_transfers_to_pending(tmp_path, stop):
     files = make_files(tmp_path / "src", 1, 3_000_000)
     with FakeHost("0x0", throttle_bps=300_000) as zx:
         paths = make_home(tmp_path / "home", {"0x0": zx})
@@ -241,9 +244,10 @@ def test_sigterm_returns_active_transfers_to_pending(tmp_path):
         try:
             wait_until(lambda: rows(paths)[1].uploaded_bytes > 0, 30, "the transfer")
         finally:
-            runner.send_signal(signal.SIGTERM)
+            runner.send_signal(stop)
             out, _ = runner.communicate(timeout=30)
         row = rows(paths)[1]
+        assert runner.returncode == 128 + stop
         assert (row.status, row.retry_count) == ("pending", 0)
         events = [json.loads(line) for line in out.splitlines()]
         assert events[0]["event"] == "runner_started"
@@ -260,3 +264,21 @@ def test_importing_the_runner_does_not_import_textual():
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_closed_output_stops_the_lines_not_the_uploads(tmp_path):
+    """`run --until-idle --json | head -1`: the reader leaves after one line; every upload still
+    completes, and no traceback is printed."""
+    files = make_files(tmp_path / "src", 3, 200_000)
+    with FakeHost("0x0", throttle_bps=400_000) as zx:
+        paths = make_home(tmp_path / "home", {"0x0": zx}, {"0x0": "max_connections = 1"})
+        cli(paths, "add", *map(str, files), "--host", "0x0")
+        runner = spawn_runner(paths, "--until-idle", "--json")
+        assert runner.stdout is not None
+        assert json.loads(runner.stdout.readline())["event"] == "runner_started"
+        runner.stdout.close()  # like `head -1` exiting
+        _, err = runner.communicate(timeout=120)
+        assert runner.returncode == 0, err
+        assert "Traceback" not in err and "BrokenPipe" not in err
+        assert {r.status for r in rows(paths).values()} == {"completed"}
+        assert len(zx.received) == 3

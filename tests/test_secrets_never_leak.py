@@ -9,6 +9,7 @@ session values the fakes handed out (rapidgator login tokens, katfile single-use
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -18,8 +19,15 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from filehost_tui.config import HostSettings
 from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.errors import UploadError
+from filehost_tui.hosts.client import HostClient
+from filehost_tui.hosts.spec_loader import load_specs
+from filehost_tui.redact import scrub
+from filehost_tui.secret import Secret
 from tests.cli_support import base_url_env, cli, write_config
+from tests.loopback_http import LoopbackServer, Plan
 
 RG = {"username": "alice@example.invalid", "password": "pw-Leak-Secret-1"}
 KATFILE_KEY = "katfile-Leak-Key-2"
@@ -185,3 +193,21 @@ def test_no_secret_in_command_output(scenario: Scenario, command: str):
 
     assert result.stdout or result.stderr
     assert _leaks(text, scenario.secrets) == []
+
+
+def test_an_echoed_basic_auth_header_is_masked_in_what_is_stored_and_shown(tmp_path):
+    """pixeldrain sends the API key as HTTP Basic auth: a reply that echoes the header carries the
+    key base64-encoded, which masking the raw key alone would miss."""
+    key = "ApiKeySecret987"
+    encoded = base64.b64encode(f":{key}".encode()).decode()
+    sample = tmp_path / "a.bin"
+    sample.write_bytes(b"x" * 100)
+    spec = load_specs(None).specs["pixeldrain"]
+    with LoopbackServer() as srv:
+        srv.plan(Plan(body=f"<html>auth=Basic {encoded}</html>".encode()))
+        client = HostClient(spec, HostSettings(base_url=srv.url), {"api_key": Secret(key)})
+        with pytest.raises(UploadError) as caught:
+            client.upload(sample, name="a.bin", progress=lambda done, total: False)
+        assert srv.requests[-1].headers["authorization"] == f"Basic {encoded}"
+    shown = scrub(caught.value.message)  # what the engine stores, prints and logs
+    assert encoded not in shown and key not in shown

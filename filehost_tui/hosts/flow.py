@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from base64 import b64encode
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from filehost_tui.hosts.jsonpath import lookup, parse_path
 from filehost_tui.hosts.spec import Condition, Extract, Step
 from filehost_tui.hosts.template import MissingVariable, as_text, render
 from filehost_tui.hosts.transfer import FieldPart, FilePart, Response, excerpt
+from filehost_tui.redact import register_secret
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def prepare(
         where = {"query": params, "header": headers, "json": json_body, "form": form}
         if auth.placement == "basic":
             kw["basic_auth"] = (auth.name, auth.value)
+            # the header carries base64("name:value"): a reply that echoes it must be masked too
+            register_secret(b64encode(f"{auth.name}:{auth.value}".encode()).decode())
         elif auth.placement == "form" and step.file_field is not None:
             fields.append(FieldPart(auth.name, auth.value))
         elif where.get(auth.placement) is not None:

@@ -30,6 +30,7 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.states import Status
+from filehost_tui.printable import printable
 from filehost_tui.units import human_size
 
 log = logging.getLogger("filehost_tui.runner")
@@ -78,6 +79,7 @@ class LinePrinter:
         self.line(text)
 
     def line(self, text: str) -> None:
+        text = printable(text)
         log.info(text)
         self._write(f"{time.strftime('%H:%M:%S')} {text}")
 

@@ -257,6 +257,18 @@ def test_an_empty_home_is_refused_instead_of_using_the_current_folder(capsys):
     assert "--home is empty; give a folder" in one_line_error(capsys)
 
 
+def test_control_characters_in_a_file_name_are_shown_escaped_on_one_line(home, tmp_path, capsys):
+    """A name with a newline and an escape sequence must not forge a line or drive the terminal."""
+    odd = tmp_path / "a\nforged line \x1b[31mred.bin"
+    odd.write_bytes(b"x" * 10)
+    assert fh(home, "add", str(odd), "--host", "katfile") == 0
+    assert fh(home, "status") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert out.count("\n") == 2  # the `add` line and the `status` line
+    assert "a\\x0aforged line \\x1b[31mred.bin" in out
+
+
 def run_as_nobody(home: Path, argv: list[str], chmod_home: int | None = None) -> tuple[int, str]:
     """Root reads everything, so unreadable inputs are tested in a forked child that became the
     unprivileged `nobody` (exec'ing python as nobody fails: the interpreter lives under /root)."""

@@ -14,6 +14,7 @@ from filehost_tui.errors import UserError
 from filehost_tui.hosts.client import effective_bases
 from filehost_tui.hosts.spec import DEFAULT_BASE
 from filehost_tui.links import Link, format_links
+from filehost_tui.printable import printable
 from filehost_tui.units import human_size
 
 
@@ -29,7 +30,7 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
     ring(ctx.paths)
     for upload in ctx.queue.uploads():
         if upload.id in ids:
-            print(f"queued upload {upload.id}: {upload.item.name} -> {upload.host_name}")
+            print(printable(f"queued upload {upload.id}: {upload.item.name} -> {upload.host_name}"))
     return 0
 
 
@@ -61,9 +62,10 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     for u in uploads:
         pct = 100 * u.uploaded_bytes / u.total_bytes if u.total_bytes else 0.0
         tail = u.download_url or (f"{u.error_kind}: {u.error_message}" if u.error_message else "")
+        name = printable(u.item.name)[:30]
         print(
-            f"{u.id:>5}  {u.item.name[:30]:<30}  {u.host_name:<11}  {u.status:<9}  {pct:5.1f}%  "
-            f"{human_size(u.total_bytes):>10}  retries {u.retry_count}  {tail}".rstrip()
+            f"{u.id:>5}  {name:<30}  {u.host_name:<11}  {u.status:<9}  {pct:5.1f}%  "
+            f"{human_size(u.total_bytes):>10}  retries {u.retry_count}  {printable(tail)}".rstrip()
         )
     return 0
 
@@ -94,7 +96,7 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_links(ctx: Context, args: argparse.Namespace) -> int:
     uploads = ctx.queue.uploads(item_id=args.item)
     links = [
-        Link(u.item.id, u.item.name, u.host_name, u.download_url, u.file_id)
+        Link(u.item.id, printable(u.item.name), u.host_name, u.download_url, u.file_id)
         for u in uploads
         if u.status == Status.COMPLETED and u.download_url
     ]

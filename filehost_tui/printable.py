@@ -1,0 +1,15 @@
+"""Text from outside (file names, host replies) made safe to print as one line on a terminal.
+
+A file name may hold a newline or an escape sequence: printed raw it would forge a line of
+`status` or of the log, or send commands to the terminal. Control characters are shown as \\xNN.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

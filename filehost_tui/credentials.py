@@ -81,7 +81,7 @@ def read_credentials_file(path: Path, *, check_permissions: bool = True) -> Tabl
         raise UserError(f"{path}: not UTF-8 text; fix or remove the file") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(
-            f"{path}: invalid TOML{_parse_error_line(exc)}; fix the file or run `login` again"
+            f"{path}: invalid TOML{_parse_error_line(exc)}; fix the file, or move it aside and run `login` again"
         ) from None
     return _validate(path, raw)
 

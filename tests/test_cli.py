@@ -269,6 +269,13 @@ def test_control_characters_in_a_file_name_are_shown_escaped_on_one_line(home, t
     assert "a\\x0aforged line \\x1b[31mred.bin" in out
 
 
+def test_selectors_that_match_nothing_say_so(home, capsys):
+    assert fh(home, "pause", "--host", "nosuch") == 2
+    assert "unknown host 'nosuch'; known hosts: " in one_line_error(capsys)
+    assert fh(home, "retry", "--failed") == 0
+    assert capsys.readouterr().out == "no upload matches; nothing to retry\n"
+
+
 def run_as_nobody(home: Path, argv: list[str], chmod_home: int | None = None) -> tuple[int, str]:
     """Root reads everything, so unreadable inputs are tested in a forked child that became the
     unprivileged `nobody` (exec'ing python as nobody fails: the interpreter lives under /root)."""

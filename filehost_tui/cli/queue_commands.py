@@ -90,6 +90,8 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
         return 2
     if skipped and not args.ids:
         print(f"{skipped} upload(s) left as they were (nothing to {args.command})")
+    if not ids:
+        print(f"no upload matches; nothing to {args.command}")
     return 0
 
 

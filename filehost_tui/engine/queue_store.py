@@ -403,7 +403,11 @@ class QueueStore:
             query = query.where(FileHostUpload.host_name == host)
         if not (all_ or failed or host):
             raise UserError("say which uploads: UPLOAD_ID..., --all, --failed or --host ID")
-        return [r.id for r in query]
+        selected = [r.id for r in query]
+        if host and not selected and host not in self.host_limits:
+            known = ", ".join(sorted(self.host_limits)) or "none"
+            raise UserError(f"unknown host {host!r}; known hosts: {known}")
+        return selected
 
     # ---- reading ----------------------------------------------------------------------------
 

@@ -203,7 +203,7 @@ FAULTS = [
     ("pixeldrain", "early_413", {}, {}, ErrorKind.TOO_LARGE),
     ("keep2share", "early_413", {}, {}, ErrorKind.TOO_LARGE),
     ("gofile", "garbage", {}, {}, ErrorKind.BAD_RESPONSE),
-    ("rapidgator", "garbage", {}, {}, ErrorKind.BAD_RESPONSE),
+    ("rapidgator", "garbage", {"times": 3}, {}, ErrorKind.BAD_RESPONSE),  # 3 polls in a row
     ("catbox", "garbage", {}, {}, ErrorKind.BAD_RESPONSE),
     ("catbox", "no_link", {}, {}, ErrorKind.BAD_RESPONSE),
     ("keep2share", "no_link", {}, {}, ErrorKind.BAD_RESPONSE),
@@ -305,6 +305,17 @@ def test_poll_waits_while_the_host_is_still_processing(host: Any, sample: Path) 
     h.fake.inject("processing")
     assert h.upload(sample).url
     assert request_steps(h.fake) == ["login", "server", "upload", "poll", "poll"]
+
+
+@pytest.mark.parametrize("fault", [{"kind": "garbage"}, {"kind": "status", "status": 502}])
+def test_a_failed_poll_reply_is_asked_again_the_file_is_already_there(
+    host: Any, sample: Path, fault: dict
+) -> None:
+    h = host("rapidgator")
+    h.fake.inject(fault.pop("kind"), step="poll", times=2, **fault)
+    assert h.upload(sample).url
+    assert request_steps(h.fake) == ["login", "server", "upload", "poll", "poll", "poll"]
+    assert h.fake.upload_attempts == 1
 
 
 def test_poll_gives_up_at_its_deadline_with_a_timeout(host: Any, sample: Path) -> None:

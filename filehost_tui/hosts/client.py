@@ -32,6 +32,10 @@ from filehost_tui.units import human_size
 
 API_TIMEOUT = 120.0  # seconds for a small API request; file transfers rely on the stall detector
 POLL_SLICE = 0.25  # how often a poll wait checks for cancellation
+POLL_FAILURES_TOLERATED = 3  # failed poll replies in a row before the upload fails
+TRANSIENT_KINDS = frozenset(
+    {ErrorKind.BAD_RESPONSE, ErrorKind.SERVER, ErrorKind.NETWORK, ErrorKind.TIMEOUT}
+)
 
 
 @dataclass(frozen=True)
@@ -175,9 +179,7 @@ class HostClient:
                 run.values["md5"] = file_md5(path, self._report(run, hashing=True))
                 run.reported = 0  # bytes hashed are not bytes sent
                 run.phase("uploading")
-            resp = self._perform(run, step)
-            if step.poll is not None:
-                resp = self._poll(run, step, resp)
+            resp = self._poll(run, step) if step.poll is not None else self._perform(run, step)
             run.values.update(extract_all(step, resp))
             if step.finish_if is not None and holds(step.finish_if, resp):
                 break
@@ -248,18 +250,29 @@ class HostClient:
                 file_id = None
         return UploadResult(url=url, file_id=file_id)
 
-    def _poll(self, run: _Run, step: Step, resp: Response) -> Response:
+    def _poll(self, run: _Run, step: Step) -> Response:
+        """Ask until the host has processed the upload. The file is on the host by now, so a
+        failed or garbled reply in between is asked again (POLL_FAILURES_TOLERATED in a row)
+        instead of failing, and later re-sending, an upload that may have taken hours."""
         assert step.poll is not None
         deadline = time.monotonic() + step.poll.timeout
-        while not holds(step.poll.until, resp):
+        failures = 0
+        while True:
+            try:
+                resp = self._perform(run, step)
+                if holds(step.poll.until, resp):
+                    return resp
+                failures = 0
+            except UploadError as exc:
+                failures += 1
+                if exc.kind not in TRANSIENT_KINDS or failures >= POLL_FAILURES_TOLERATED:
+                    raise
             if time.monotonic() + step.poll.interval > deadline:
                 raise UploadError(
                     ErrorKind.TIMEOUT,
                     f"{step.name}: {self.spec.name} still processing after {step.poll.timeout:g} s",
                 )
             self._wait(run, step.poll.interval)
-            resp = self._perform(run, step)
-        return resp
 
     def _wait(self, run: _Run, seconds: float) -> None:
         """Sleep between polls, checking the progress callback for a cancel request."""

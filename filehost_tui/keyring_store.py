@@ -1,7 +1,9 @@
 """The OS keyring as an optional credential store (the `keyring` extra).
 
 Used only when the `keyring` package imports and its configured backend can really store something:
-the fail and null backends (and an empty chainer) mean "no keyring". A backend that errors (locked
+the fail and null backends (and an empty chainer) mean "no keyring", and so does a backend keyring
+ranks below 1 ("not recommended", e.g. keyrings.alt's plaintext file) unless the user named it in
+PYTHON_KEYRING_BACKEND: it would be an unencrypted file shared by every --home, called a keyring. A backend that errors (locked
 collection, no D-Bus on a headless server) is treated as absent for that call, never as fatal, and
 its error text is not logged (backends may echo what they were given).
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +38,8 @@ def backend() -> Any | None:
         chosen = keyring.get_keyring()
         if isinstance(chosen, fail.Keyring | null.Keyring):
             return None
+        if getattr(chosen, "priority", 1) < 1 and not os.environ.get("PYTHON_KEYRING_BACKEND"):
+            return None  # picked for want of a real one (keyrings.alt's plaintext file, say)
         if isinstance(chosen, chainer.ChainerBackend) and not chosen.backends:
             return None
     except Exception:

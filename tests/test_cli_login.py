@@ -226,6 +226,27 @@ def test_login_uses_the_os_keyring_when_one_is_usable(tmp_path, home):
     assert " missing " in after.stdout.splitlines()[1]
 
 
+def test_a_plaintext_keyring_chosen_for_want_of_a_real_one_is_not_used(tmp_path, home):
+    """With keyrings.alt installed and no OS keyring, keyring falls back to a plaintext file
+    outside --home; credentials.toml (0600, inside --home) is the honest place then."""
+    with FakeHost("rapidgator", credentials=RG) as fake:
+        env = clean_env({"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+        env.update(base_url_env("rapidgator", fake))
+        del env["PYTHON_KEYRING_BACKEND"]  # let keyring pick: here, keyrings.alt's plaintext file
+        result = subprocess.run(
+            [sys.executable, "-m", "filehost_tui", "--home", str(home), "login", "rapidgator"],
+            env=env,
+            input="\n".join(RG.values()) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "OS keyring" not in result.stdout
+    assert stored(home) == {"rapidgator": RG}
+    assert not list((tmp_path / "xdg-data").rglob("*.cfg"))
+
+
 def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while needle not in seen:

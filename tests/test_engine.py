@@ -40,6 +40,18 @@ def all_finished() -> bool:
     )
 
 
+def upload_all(paths, items: list[Path], hosts: list[str]) -> list[int]:
+    """Queue `items` for `hosts` and run an engine until every upload has ended."""
+    engine, _ = start_engine(paths)
+    try:
+        ids = engine.queue.add(items, hosts)
+        engine.wake()
+        wait_until(all_finished, 30, "all uploads")
+    finally:
+        engine.stop()
+    return ids
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> list[Path]:
     out = []
@@ -352,13 +364,7 @@ def test_refused_credentials_are_not_tried_again_for_every_queued_item(
         paths = make_home(
             tmp_path / "home", {"pixeldrain": px}, {"pixeldrain": "max_connections = 1"}
         )
-        engine, _ = start_engine(paths)
-        try:
-            engine.queue.add(files, ["pixeldrain"])
-            engine.wake()
-            wait_until(all_finished, 30, "all uploads")
-        finally:
-            engine.stop()
+        upload_all(paths, files, ["pixeldrain"])
         rows = list(FileHostUpload.select())
         assert [(r.status, r.error_kind) for r in rows] == [("failed", "auth")] * 3
         assert px.upload_attempts == 1  # the host saw the bad key once, not once per item
@@ -373,13 +379,7 @@ def test_a_refused_login_is_tried_once_by_all_connections_of_a_host(tmp_path, fi
         paths = make_home(
             tmp_path / "home", {"rapidgator": rg}, {"rapidgator": "max_connections = 3"}
         )
-        engine, _ = start_engine(paths)
-        try:
-            engine.queue.add(files, ["rapidgator"])
-            engine.wake()
-            wait_until(all_finished, 30, "all uploads")
-        finally:
-            engine.stop()
+        upload_all(paths, files, ["rapidgator"])
         assert [r.error_kind for r in FileHostUpload.select()] == ["auth"] * len(files)
         assert rg.login_count == 1  # not once per connection waiting on the login
 

@@ -100,7 +100,11 @@ class LinePrinter:
                 self._gone = True
                 with contextlib.suppress(OSError, ValueError, AttributeError):
                     # or Python reports the broken pipe again when it flushes stdout at exit
-                    os.dup2(os.open(os.devnull, os.O_WRONLY), self.out.fileno())
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    try:
+                        os.dup2(devnull, self.out.fileno())
+                    finally:
+                        os.close(devnull)
                 log.warning("output closed; uploads go on, lines go to the log file only")
 
 

@@ -40,6 +40,7 @@ from filehost_tui.engine.upload_job import (
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.hosts.client import HostClient
 from filehost_tui.hosts.spec import HostSpec, SpecRegistry
+from filehost_tui.hosts.token_cache import REFUSED_QUIET_S
 from filehost_tui.paths import AppPaths
 from filehost_tui.secret import Secret
 
@@ -50,7 +51,6 @@ DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once
 SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
 IDLE_WAKE_S = 30.0  # a sleeping worker re-checks the queue at least this often
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the worker tries again
-AUTH_QUIET_S = 60.0  # after refused credentials, a host's next uploads fail without a login
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
 
 Spawn = Callable[[Callable[[], None], str], None]
@@ -144,7 +144,7 @@ class HostRuntime:
             with self._client_lock:
                 known = self._auth_failure
                 if client is self._client and (
-                    known is None or time.monotonic() - known[0] >= AUTH_QUIET_S
+                    known is None or time.monotonic() - known[0] >= REFUSED_QUIET_S
                 ):
                     self._auth_failure = (time.monotonic(), exc.message)
 
@@ -161,7 +161,7 @@ class HostRuntime:
         if known is None:
             return
         at, message = known
-        if time.monotonic() - at < AUTH_QUIET_S:
+        if time.monotonic() - at < REFUSED_QUIET_S:
             raise UploadError(
                 ErrorKind.AUTH,
                 f"{message} (not tried again so soon; fix the credentials, then retry)",

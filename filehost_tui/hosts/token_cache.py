@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from filehost_tui.errors import ErrorKind, UploadError
 
-REFUSED_QUIET_S = 60.0
+REFUSED_QUIET_S = 60.0  # after refused credentials: no login with them, no upload (engine)
 
 
 class TokenCache:

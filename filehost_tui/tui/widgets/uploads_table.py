@@ -171,7 +171,8 @@ class UploadsTable(DataTable):
 
     def _add_some(self, limit: int | None) -> None:
         now = self.clock()
-        take, self._backlog = self._backlog[:limit], self._backlog[limit:] if limit else []
+        take = self._backlog if limit is None else self._backlog[:limit]
+        self._backlog = self._backlog[len(take) :]
         for upload_id in take:
             row = self.known[upload_id]
             if upload_id in self._cells or not self.row_filter.matches(row):

@@ -22,6 +22,7 @@ from filehost_tui.app_logging import setup_file_logging
 from filehost_tui.engine.engine import Engine
 from filehost_tui.engine.events import (
     BandwidthUpdated,
+    DatabaseTrouble,
     Event,
     UploadCompleted,
     UploadFailed,
@@ -37,6 +38,7 @@ log = logging.getLogger("filehost_tui.runner")
 
 SUMMARY_EVERY_S = 15.0
 IDLE_CHECK_S = 0.5
+STORAGE_PATIENCE_S = 30.0  # --until-idle gives up this long after writes began to fail
 
 
 class LinePrinter:
@@ -58,6 +60,9 @@ class LinePrinter:
             return
         if isinstance(event, UploadProgress):
             return
+        if isinstance(event, DatabaseTrouble):
+            self._trouble(event)
+            return
         if isinstance(event, UploadCompleted | UploadFailed):
             self.ended.set()
         if self.as_json:
@@ -77,6 +82,19 @@ class LinePrinter:
             then = "will retry" if event.will_retry else "failed"
             text = f"upload {event.upload_id} {then}: {name} -> {event.host}: {event.error_kind}: {event.message}"
         self.line(text)
+
+    def _trouble(self, event: DatabaseTrouble) -> None:
+        if self.as_json:
+            self.emit_json({"event": "database_trouble", **event.__dict__})
+        elif event.message is None:
+            self.line("the database takes writes again; waiting outcomes are recorded")
+        else:
+            waiting = (
+                f"; {event.unsaved} finished upload(s) wait in memory (links in the log)"
+                if event.unsaved
+                else ""
+            )
+            self.line(f"cannot write the database: {event.message}{waiting}; free some disk space")
 
     def line(self, text: str) -> None:
         text = printable(text)
@@ -114,8 +132,15 @@ def queue_counts() -> dict[str, int]:
     return {str(s): counted.get(s.value, 0) for s in Status}
 
 
-def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
-    """Process the queue until interrupted (or until idle); exit 1 if an upload ended failed."""
+def run(
+    engine: Engine,
+    printer: LinePrinter,
+    *,
+    until_idle: bool,
+    storage_patience: float = STORAGE_PATIENCE_S,
+) -> int:
+    """Process the queue until interrupted (or until idle); exit 1 if an upload ended failed, or
+    if --until-idle gave up on a database that takes no writes."""
     setup_file_logging(engine.paths)
     stop = threading.Event()
     interrupted: list[int] = []
@@ -128,6 +153,7 @@ def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
     # SIGHUP: the ssh session that started `run` went away; stop as cleanly as for SIGTERM
     stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {s: signal.signal(s, on_signal) for s in stops}
+    gave_up = None
     try:
         _announce(printer, engine)
         engine.start()
@@ -136,6 +162,8 @@ def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
             printer.ended.wait(IDLE_CHECK_S)
             printer.ended.clear()
             if stop.is_set() or (until_idle and _idle(engine)):
+                break
+            if until_idle and (gave_up := _stuck_on_storage(engine, storage_patience)):
                 break
             if time.monotonic() - last_summary >= SUMMARY_EVERY_S and engine.busy():
                 last_summary = time.monotonic()
@@ -147,7 +175,25 @@ def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
     _summary(printer, engine, final=True)
     if interrupted:
         return 128 + interrupted[0]
+    if gave_up:
+        printer.line(gave_up)
+        return 1
     return 1 if engine.counters["failed"] else 0
+
+
+def _stuck_on_storage(engine: Engine, patience: float) -> str | None:
+    """With nothing running, waiting longer for a full disk would make --until-idle hang."""
+    trouble = engine.unsaved.trouble
+    if trouble is None or engine.busy() or time.monotonic() - trouble.since < patience:
+        return None
+    kept = len(engine.unsaved)
+    links = (
+        f"; {kept} finished upload(s) not recorded: their links are in the log and in "
+        f"{engine.unsaved.journal}, and the next run records them"
+        if kept
+        else ""
+    )
+    return f"stopped: cannot write the database ({trouble.message}){links}; free some disk space"
 
 
 def make_printer(out: TextIO, as_json: bool) -> LinePrinter:

@@ -41,7 +41,7 @@ def database_error(path: Path, exc: BaseException) -> UserError:
         return UserError(f"database {path} is read-only; fix its permissions or use --home DIR")
     if "locked" in text or "busy" in text:
         return UserError(f"database {path} stayed locked by another process; try again in a moment")
-    if "disk" in text and ("full" in text or "i/o" in text):
+    if is_disk_full(exc):
         return UserError(
             f"cannot write database {path}: the disk is full; free some space and retry"
         )
@@ -50,6 +50,13 @@ def database_error(path: Path, exc: BaseException) -> UserError:
             f"cannot open database {path}; check that its folder exists and is writable"
         )
     return UserError(f"database {path}: {exc}; check the file or use --home DIR")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite says SQLITE_FULL as "database or disk is full"; an I/O error on write is most often
+    the same cause on a filesystem that reports it late."""
+    text = str(exc).lower()
+    return "disk" in text and ("full" in text or "i/o" in text)
 
 
 class _ReadRows:
@@ -124,8 +131,11 @@ class QueueDatabase(peewee.SqliteDatabase):
         self._release()
 
     def rollback(self) -> None:
+        """SQLite itself rolls back a transaction whose COMMIT met a full disk; asking again would
+        raise "cannot rollback - no transaction is active" and hide the real error."""
         try:
-            super().rollback()
+            if self.connection().in_transaction:
+                super().rollback()
         finally:
             self._release()
 

@@ -24,12 +24,20 @@ from filehost_tui.config import Config, HostSettings, env_key
 from filehost_tui.credentials import lookup_credentials, read_credentials_file
 from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter
 from filehost_tui.engine.control import Control
+from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.doorbell import Doorbell
-from filehost_tui.engine.events import BandwidthUpdated, Event, EventSink, UploadProgress
+from filehost_tui.engine.events import (
+    BandwidthUpdated,
+    DatabaseTrouble,
+    Event,
+    EventSink,
+    UploadProgress,
+)
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import RunnerLock
-from filehost_tui.engine.states import Status
+from filehost_tui.engine.states import IllegalTransition, Status
+from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import (
     ABORT_CANCELLED,
     ABORT_PAUSED,
@@ -206,6 +214,8 @@ class Engine:
         self._doorbell: Doorbell | None = None
         self._finished = threading.Event()  # set while no upload is running
         self._finished.set()
+        self.unsaved = UnsavedOutcomes(paths.data_dir / "unsaved-links.json")
+        self._trouble_shown: tuple[str, int] | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -213,6 +223,14 @@ class Engine:
         # a loose credentials.toml stops the start, before any upload is claimed
         read_credentials_file(self.paths.credentials_file)
         self._runner_lock.acquire()
+        try:
+            self._record_journal(self.unsaved.prepare_journal())
+        except OSError as exc:
+            self._runner_lock.release()
+            raise UserError(
+                f"cannot write {exc.filename or self.paths.data_dir}: {exc.strerror}; "
+                "free some space there and retry"
+            ) from None
         recovered = self.queue.recover(expired_only=False)
         if recovered:
             log.info("recovered %d interrupted upload(s): %s", len(recovered), recovered)
@@ -226,6 +244,42 @@ class Engine:
         for host_id in self.hosts:
             self._spawn(lambda h=host_id: self._host_loop(h), f"host-{host_id}")
         self._spawn(self._ticker, "ticker")
+
+    def _record_journal(self, completions: list) -> None:
+        """Links an earlier run got but could not write: record them before any lease is taken
+        back, or those files would be sent a second time."""
+        for c in completions:
+            try:
+                self.queue.complete(c.upload_id, c.url, c.file_id, lease=c.lease)
+            except IllegalTransition as exc:
+                log.warning(
+                    "link of upload %s from an earlier run (%s): %s", c.upload_id, c.url, exc
+                )
+                continue
+            row = self.queue.get(c.upload_id)
+            self.metrics.record_upload_success(
+                row.host_name, row.item_id, c.upload_id, c.seconds, c.nbytes,
+                c.nbytes / c.seconds, row.retry_count,
+            )  # fmt: skip
+            log.info("recorded the link of upload %s from an earlier run: %s", c.upload_id, c.url)
+        if completions:
+            self.unsaved.write_journal()
+
+    def keep_unsaved(self, outcome: Outcome, reason: BaseException) -> None:
+        """An upload's outcome met a database that takes no writes: keep it, retry it each tick."""
+        log.error("cannot record upload %s yet (%s); retrying", outcome.upload_id, reason)
+        self.unsaved.keep(outcome, reason)
+        self._show_trouble()
+
+    def _show_trouble(self) -> None:
+        """One event when database trouble starts, changes or ends, not one per failed write."""
+        trouble = self.unsaved.trouble
+        shown = (trouble.message, trouble.outcomes) if trouble else None
+        with self._lock:
+            if shown == self._trouble_shown:
+                return
+            self._trouble_shown = shown
+        self.emit(DatabaseTrouble(*shown) if shown else DatabaseTrouble(None, 0))
 
     def stop(self, timeout: float = 10.0) -> None:
         """Abort running transfers, give them back to the queue, and wait for the threads."""
@@ -315,8 +369,12 @@ class Engine:
                 at_capacity = self._start_claimable(host_id, runtime)
                 # at capacity, the end of a running upload wakes this worker: no timed poll
                 timeout = IDLE_WAKE_S if at_capacity else self._sleep_for(host_id, runtime)
-            except Exception:  # e.g. the database stayed locked: keep the worker alive
-                log.exception("worker for %s could not read the queue; retrying", host_id)
+            except Exception as exc:  # e.g. the database stayed locked: keep the worker alive
+                if is_disk_full(exc):
+                    self.unsaved.note_trouble(exc)
+                    self._show_trouble()
+                else:
+                    log.exception("worker for %s could not read the queue; retrying", host_id)
                 timeout = LOOP_ERROR_WAIT_S
             wake.wait(timeout)
 
@@ -347,6 +405,9 @@ class Engine:
             if claimed is None:  # paused or cancelled since we looked
                 self._release_unused_slot()
                 return False
+            if self.unsaved.trouble is not None:
+                self.unsaved.clear_trouble()  # the database takes writes again
+                self._show_trouble()
             if not self._launch(runtime, claimed):
                 return False
         return False
@@ -412,13 +473,25 @@ class Engine:
             # the tick rate nor stops the others
             if forced or now >= due["db"]:
                 due["db"] = now + DB_EVERY_S
+                self._guarded(self._write_unsaved)
                 self._guarded(self._sync_with_db, jobs)
             if now >= due["sample"]:
                 due["sample"] = now + SAMPLE_EVERY_S
                 self._guarded(self._sample_bandwidth)
             if now >= due["recover"]:
                 due["recover"] = now + RECOVER_EVERY_S
-                self._guarded(self.queue.recover)
+                self._guarded(self._recover_expired)
+
+    def _write_unsaved(self) -> None:
+        if not len(self.unsaved):
+            return
+        saved = self.unsaved.retry()
+        if saved:
+            log.info("recorded %d upload outcome(s) that waited for the database", len(saved))
+        self._show_trouble()
+
+    def _recover_expired(self) -> None:
+        self.queue.recover(keep=self.unsaved.leases())
 
     def _guarded(self, step: Callable[..., object], *args: object) -> None:
         try:

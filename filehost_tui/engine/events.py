@@ -50,7 +50,23 @@ class BandwidthUpdated:
     bytes_per_s: float
 
 
-Event = UploadStarted | UploadProgress | UploadCompleted | UploadFailed | BandwidthUpdated
+@dataclass(frozen=True)
+class DatabaseTrouble:
+    """The database takes no writes (most often a full disk): `unsaved` finished uploads wait in
+    memory for it. `message` None: it takes writes again."""
+
+    message: str | None
+    unsaved: int
+
+
+Event = (
+    UploadStarted
+    | UploadProgress
+    | UploadCompleted
+    | UploadFailed
+    | BandwidthUpdated
+    | DatabaseTrouble
+)
 
 
 class EventSink(Protocol):

@@ -335,15 +335,19 @@ class QueueStore:
             if row.status == Status.UPLOADING and lease in (None, row.lease_owner):
                 self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
 
-    def recover(self, *, expired_only: bool = True) -> list[int]:
+    def recover(self, *, expired_only: bool = True, keep: Iterable[str] = ()) -> list[int]:
         """Return rows stuck in `uploading` (their runner died) to pending. Without `expired_only`,
-        every leased row is taken back: only safe for the process holding the runner lock."""
+        every leased row is taken back: only safe for the process holding the runner lock. Rows
+        whose lease is in `keep` stay: their outcome is known and waits to be written."""
         now = self.clock()
         cond = FileHostUpload.status == Status.UPLOADING
         if expired_only:
             cond &= FileHostUpload.lease_expires_ts.is_null() | (
                 FileHostUpload.lease_expires_ts < now
             )
+        kept = list(keep)
+        if kept:
+            cond &= FileHostUpload.lease_owner.not_in(kept)
         with self.db.atomic():
             rows = list(FileHostUpload.select().where(cond))
             for row in rows:

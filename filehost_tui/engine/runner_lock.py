@@ -33,8 +33,14 @@ class RunnerLock:
                 f"another runner ({who}) is already uploading from this database; stop it, "
                 "or open `filehost-tui` to watch and control it"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a full disk, most often: say so instead of a traceback
+            os.close(fd)
+            raise UserError(
+                f"cannot write {self.path}: {exc.strerror}; free some space there and retry"
+            ) from None
         self._fd = fd
 
     def release(self) -> None:

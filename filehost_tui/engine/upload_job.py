@@ -21,9 +21,11 @@ import peewee
 from filehost_tui.engine.archive import archive_name, build_archive
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.bandwidth import throttle_all
+from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.events import UploadCompleted, UploadFailed, UploadStarted
 from filehost_tui.engine.queue_store import ClaimedUpload
 from filehost_tui.engine.states import IllegalTransition, Status
+from filehost_tui.engine.unsaved_outcomes import Completion, Outcome
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.redact import SECRETS, scrub
 from filehost_tui.units import human_size
@@ -212,68 +214,94 @@ class UploadJob:
         e, job = self.engine, self.job
         url = SECRETS.redact(url)  # only registered secrets: a signed link must stay usable
         log.info("upload %s got its link from %s: %s", job.id, job.host, url)
-        try:
-            self._persist(lambda: e.queue.complete(job.id, url, file_id, lease=job.lease))
-        except IllegalTransition as exc:
-            log.warning("upload %s: %s; its link was %s", job.id, exc, url)
-            return
         nbytes = self.active.total
-        row = e.queue.get(job.id)
-        self._persist(
-            lambda: e.metrics.record_upload_success(
-                job.host, job.item_id, job.id, seconds, nbytes, nbytes / seconds, row.retry_count
+
+        def write_row() -> bool:
+            try:
+                e.queue.complete(job.id, url, file_id, lease=job.lease)
+            except IllegalTransition as exc:
+                log.warning("upload %s: %s; its link was %s", job.id, exc, url)
+                return False
+            return True
+
+        def write_metrics() -> None:
+            retries = e.queue.get(job.id).retry_count
+            e.metrics.record_upload_success(
+                job.host, job.item_id, job.id, seconds, nbytes, nbytes / seconds, retries
             )
-        )
-        self.host.note_success()
-        e.count("completed")
-        e.emit(UploadCompleted(job.id, job.item_id, job.host, url, file_id))
+
+        def announce() -> None:
+            self.host.note_success()
+            e.count("completed")
+            e.emit(UploadCompleted(job.id, job.item_id, job.host, url, file_id))
+
+        outcome = Outcome(job.id, job.lease, [write_row, write_metrics, announce])
+        outcome.completion = Completion(job.id, job.lease, url, file_id, seconds, nbytes)
+        self._record(outcome)
 
     def _failed(self, exc: UploadError) -> None:
         e, job, abort = self.engine, self.job, self.active.abort
         if abort in (ABORT_PAUSED, ABORT_CANCELLED, ABORT_SUPERSEDED):
             return  # the user already moved the row; nothing failed
         if abort == ABORT_SHUTDOWN:
-            with contextlib.suppress(IllegalTransition):
+            with contextlib.suppress(IllegalTransition, peewee.OperationalError):
                 self._persist(lambda: e.queue.requeue(job.id, lease=job.lease))
-            return
+            return  # if even that failed, the next start takes the row back
         message = scrub(exc.message)
         settings = self.host.settings
-        try:
-            status = self._persist(
-                lambda: e.queue.fail(
-                    job.id,
-                    exc.kind,
-                    message,
-                    retryable=exc.retryable,
-                    max_retries=settings.max_retries,
-                    base_delay=settings.retry_delay,
-                    retry_after=exc.retry_after,
-                    lease=job.lease,
+        status: list[Status] = []
+
+        def write_row() -> bool:
+            try:
+                status.append(
+                    e.queue.fail(
+                        job.id,
+                        exc.kind,
+                        message,
+                        retryable=exc.retryable,
+                        max_retries=settings.max_retries,
+                        base_delay=settings.retry_delay,
+                        retry_after=exc.retry_after,
+                        lease=job.lease,
+                    )
                 )
-            )
-        except IllegalTransition:
-            return  # paused or cancelled by another process just now
-        will_retry = status == Status.PENDING
-        row = e.queue.get(job.id)
-        self.host.note_failure(exc, row.next_attempt_ts if will_retry else None, self.client)
-        if not will_retry:
-            self._persist(
-                lambda: e.metrics.record_upload_failure(
+            except IllegalTransition:
+                return False  # paused or cancelled by another process just now
+            return True
+
+        def finish() -> None:
+            will_retry = status[0] == Status.PENDING
+            row = e.queue.get(job.id)
+            if not will_retry:
+                e.metrics.record_upload_failure(
                     job.host, job.item_id, job.id, message, row.retry_count, exc.retryable
                 )
-            )
-            e.count("failed")
-        e.emit(UploadFailed(job.id, job.item_id, job.host, str(exc.kind), message, will_retry))
+                e.count("failed")
+            self.host.note_failure(exc, row.next_attempt_ts if will_retry else None, self.client)
+            e.emit(UploadFailed(job.id, job.item_id, job.host, str(exc.kind), message, will_retry))
+
+        self._record(Outcome(job.id, job.lease, [write_row, finish]))
+
+    def _record(self, outcome: Outcome) -> None:
+        """Write the outcome now; if the database cannot take it, the engine keeps it and retries
+        (the row keeps its lease, so nothing sends the file again meanwhile)."""
+        try:
+            self._persist(outcome.run)
+        except peewee.OperationalError as exc:
+            self.engine.keep_unsaved(outcome, exc)
 
     @staticmethod
     def _persist(write: Callable[[], T]) -> T:
-        """A final write must not be lost to a database that stays locked past its busy timeout;
-        if every try fails, the lease expires and the row is recovered (never left `uploading`)."""
+        """Wait out a database locked past its busy timeout; a full disk is not waited for here."""
         for wait in PERSIST_WAITS_S:
             try:
                 return write()
-            except peewee.OperationalError:
-                log.warning("database busy while finishing an upload; retrying in %ss", wait)
+            except peewee.OperationalError as exc:
+                if is_disk_full(exc):
+                    raise
+                log.warning(
+                    "database busy while finishing an upload (%s); retrying in %ss", exc, wait
+                )
                 time.sleep(wait)
         return write()
 

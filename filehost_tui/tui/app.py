@@ -22,6 +22,7 @@ from filehost_tui.tui.messages import (
     ActionDone,
     BandwidthChanged,
     BandwidthRead,
+    DatabaseTroubleChanged,
     EngineReady,
     EngineStopped,
     Live,
@@ -226,6 +227,18 @@ class FilehostApp(UserActions, App[int]):
             self.table.live.pop(message.event.upload_id, None)
             self._progress.forget(message.event.upload_id)
         self.request_read()
+
+    def on_database_trouble_changed(self, message: DatabaseTroubleChanged) -> None:
+        e = message.event
+        if e.message is None:
+            self.notify("The database takes writes again.")
+            return
+        waiting = f" {e.unsaved} finished upload(s) wait in memory." if e.unsaved else ""
+        self.notify(
+            f"Cannot write the database: {e.message}.{waiting} Free some disk space.",
+            severity="error",
+            timeout=30,
+        )
 
     def on_action_done(self, message: ActionDone) -> None:
         self.notify(message.result, severity="information" if message.ok else "warning")

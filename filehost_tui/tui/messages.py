@@ -13,6 +13,7 @@ from textual.message import Message
 
 from filehost_tui.engine.events import (
     BandwidthUpdated,
+    DatabaseTrouble,
     Event,
     UploadCompleted,
     UploadFailed,
@@ -36,6 +37,14 @@ class UploadChanged(Message):
     """An upload started, completed or failed: its row is re-read from the database."""
 
     def __init__(self, event: UploadStarted | UploadCompleted | UploadFailed) -> None:
+        super().__init__()
+        self.event = event
+
+
+class DatabaseTroubleChanged(Message):
+    """The engine cannot write the database (or can again): the user must hear of it."""
+
+    def __init__(self, event: DatabaseTrouble) -> None:
         super().__init__()
         self.event = event
 
@@ -65,6 +74,8 @@ def to_message(event: Event) -> Message:
         return ProgressUpdated(event)
     if isinstance(event, BandwidthUpdated):
         return BandwidthChanged(event)
+    if isinstance(event, DatabaseTrouble):
+        return DatabaseTroubleChanged(event)
     return UploadChanged(event)
 
 

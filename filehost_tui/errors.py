@@ -21,10 +21,17 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"
     CANCELLED = "cancelled"
     TLS = "tls"
+    DISK_FULL = "disk_full"  # no room here (an archive in the cache): retried once space is free
 
 
 RETRYABLE_KINDS = frozenset(
-    {ErrorKind.NETWORK, ErrorKind.TIMEOUT, ErrorKind.SERVER, ErrorKind.RATE_LIMITED}
+    {
+        ErrorKind.NETWORK,
+        ErrorKind.TIMEOUT,
+        ErrorKind.SERVER,
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.DISK_FULL,
+    }
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -322,38 +321,6 @@ def test_a_rate_limited_host_gets_no_new_upload_before_its_wait_is_over(tmp_path
         assert waited >= 1.0  # the host asked for 2 s; no other row was claimed meanwhile
         assert {r.status for r in FileHostUpload.select()} == {"completed"}
         assert sum(r.retry_count for r in FileHostUpload.select()) == 1
-
-
-def test_a_full_disk_while_archiving_fails_that_upload_with_what_to_do(tmp_path):
-    folder = tmp_path / "gallery"
-    folder.mkdir()
-    (folder / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
-    with FakeHost("0x0") as zx:
-        paths = make_home(tmp_path / "home", {"0x0": zx})
-        paths.cache_dir.mkdir(parents=True, exist_ok=True)
-        mounted = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(paths.cache_dir)],
-            capture_output=True,
-        )
-        if mounted.returncode != 0:
-            pytest.skip("needs permission to mount a tiny tmpfs")
-        try:
-            engine, _ = start_engine(paths)
-            try:
-                (upload_id,) = engine.queue.add([folder], ["0x0"])
-                engine.wake()
-                wait_until(all_finished, 30, "the upload to fail")
-            finally:
-                engine.stop()
-            leftovers = list(paths.archives_dir.iterdir())
-        finally:
-            subprocess.run(["umount", "-l", str(paths.cache_dir)], check=False)
-        row = FileHostUpload.get_by_id(upload_id)
-        assert row.status == "failed"
-        assert "no space left on device" in row.error_message
-        assert "free space" in row.error_message
-        assert leftovers == []  # the partial archive was removed
-        assert zx.upload_attempts == 0
 
 
 def test_refused_credentials_are_not_tried_again_for_every_queued_item(

@@ -16,8 +16,9 @@ from filehost_tui.config import load_config
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.engine import Engine
-from filehost_tui.engine.events import DatabaseTrouble, UploadCompleted
+from filehost_tui.engine.events import DatabaseTrouble, UploadCompleted, UploadFailed
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
+from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.states import Status
 from filehost_tui.hosts.spec_loader import load_specs
 from filehost_tui.runner import make_printer, run
@@ -75,10 +76,11 @@ def test_a_link_that_meets_a_full_disk_waits_in_memory_and_is_recorded_once_spac
             assert row(upload_id).status == Status.UPLOADING
 
             disk.free()
-            wait_until(lambda: row(upload_id).status == Status.COMPLETED, 30, "the recorded link")
+            # the event comes once every write of the outcome is made
+            wait_until(lambda: events.of(UploadCompleted), 30, "the recorded link")
+            assert row(upload_id).status == Status.COMPLETED
             assert row(upload_id).download_url == link
             assert UploadMetric.get(UploadMetric.upload_id == upload_id).status == "success"
-            wait_until(lambda: events.of(UploadCompleted), 10, "the completed event")
             wait_until(lambda: events.of(DatabaseTrouble)[-1].message is None, 10, "all clear")
             assert journal_links(engine.unsaved.journal) == []
         finally:
@@ -148,3 +150,76 @@ def test_run_on_a_full_disk_is_a_one_line_error(tmp_path):
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
         assert "space" in result.stderr or "full" in result.stderr
+
+
+def test_a_full_cache_while_archiving_is_a_retried_disk_full_naming_the_space_needed(tmp_path):
+    folder = tmp_path / "gallery"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    with FakeHost("0x0") as fake:
+        paths = make_home(tmp_path / "home", {"0x0": fake}, {"0x0": "max_retries = 2"})
+        with small_disk(paths.cache_dir, size="1m"):
+            engine, events = start_engine(paths)
+            try:
+                (upload_id,) = engine.queue.add([folder], ["0x0"])
+                engine.wake()
+                wait_until(lambda: row(upload_id).status == Status.FAILED, 30, "retries to end")
+            finally:
+                engine.stop()
+            leftovers = list(paths.archives_dir.iterdir())
+    failed = row(upload_id)
+    assert failed.error_kind == "disk_full" and failed.retry_count == 2
+    assert "needs 3.0 MiB" in failed.error_message and "is free" in failed.error_message
+    assert [e.will_retry for e in events.of(UploadFailed)] == [True, True, False]
+    assert leftovers == []  # the partial archive was removed
+    assert fake.upload_attempts == 0
+
+
+def folder_item(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "a.txt").write_text(name)
+    return folder
+
+
+def test_archives_no_open_upload_needs_are_removed_at_start(tmp_path):
+    with FakeHost("0x0") as fake:
+        paths = make_home(tmp_path / "home", {"0x0": fake})
+        db = open_database(paths.database)
+        queue = QueueStore(db, host_limits={"0x0": None})
+        cancelled, paused = (queue.add([folder_item(tmp_path, n)], ["0x0"])[0] for n in "cp")
+        queue.cancel(cancelled)
+        queue.pause(paused)
+        paths.archives_dir.mkdir(parents=True)
+        cache = {
+            name: paths.archives_dir / name
+            for name in (
+                f"{row(cancelled).item_id}-c-aaaa.zip",
+                f"{row(cancelled).item_id}-c-aaaa.zip.part",
+                f"{row(paused).item_id}-p-bbbb.zip",
+                f"{row(paused).item_id}-p-cccc.zip.part",  # a build killed mid-way
+                "notes.txt",  # not ours: left alone
+            )
+        }
+        for path in cache.values():
+            path.write_bytes(b"zip")
+        db.close()
+        engine, _ = start_engine(paths)
+        engine.stop()
+    assert sorted(p.name for p in paths.archives_dir.iterdir()) == sorted(
+        [f"{row(paused).item_id}-p-bbbb.zip", "notes.txt"]
+    )
+
+
+def test_cancel_removes_the_archive_no_host_needs_any_more(tmp_path):
+    folder = folder_item(tmp_path, "gallery")
+    home = tmp_path / "home"
+    assert cli(home, "add", str(folder), "--host", "catbox").returncode == 0
+    archives = home / "cache" / "archives"
+    archives.mkdir(parents=True)
+    built, part = archives / "1-gallery-abcd.zip", archives / "1-gallery-abcd.zip.part"
+    built.write_bytes(b"zip")
+    part.write_bytes(b"zi")
+    result = cli(home, "cancel", "--all")
+    assert result.returncode == 0, result.stderr
+    assert list(archives.iterdir()) == []

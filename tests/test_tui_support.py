@@ -58,7 +58,7 @@ def make_session(
         db=db,
         queue=queue,
         metrics=metrics,
-        control=Control(queue, paths),
+        control=Control(queue, paths, keep_archives=False),
         hosts=hosts,
         clock=clock,
         cursor_blink=False,

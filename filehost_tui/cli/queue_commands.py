@@ -7,6 +7,7 @@ import json
 
 from filehost_tui.cli.context import Context
 from filehost_tui.config import env_key
+from filehost_tui.engine.archive_cache import sweep_archives
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.states import IllegalTransition, Status
@@ -86,6 +87,8 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
         changed += 1
         print(f"upload {upload_id}: {new}")
     ring(ctx.paths)
+    if args.command == "cancel" and changed:
+        sweep_archives(ctx.paths.archives_dir, keep_archives=ctx.config.limits.keep_archives)
     if not changed and args.ids:
         return 2
     if skipped and not args.ids:

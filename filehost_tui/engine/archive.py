@@ -24,9 +24,12 @@ build with UploadError(NOT_FOUND) naming its relative path.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import os
+import shutil
 import stat
 import time
 import unicodedata
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.units import human_size
 
 CHUNK_SIZE = 2 * 1024 * 1024
 PROGRESS_INTERVAL = 0.1  # seconds: at most ~10 progress calls a second
@@ -214,9 +218,19 @@ def _write_zip(
             raw.flush()
             os.fsync(raw.fileno())
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            need = sum(e.size for e in entries)
+            free = shutil.disk_usage(part.parent).free
+            with contextlib.suppress(OSError):
+                free += part.stat().st_size  # removed as the build gives up
+            raise UploadError(
+                ErrorKind.DISK_FULL,
+                f"disk full: the archive needs {human_size(need)} in {part.parent} and "
+                f"{human_size(free)} is free; free some space there (it is retried)",
+            ) from None
         raise UploadError(
             ErrorKind.NOT_FOUND,
-            f"could not write archive {part}: {_reason(exc)}; free space or fix the cache folder",
+            f"could not write archive {part}: {_reason(exc)}; fix the cache folder",
         ) from None
 
 

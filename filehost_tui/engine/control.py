@@ -6,6 +6,7 @@ worker owning the transfer, in this process or in a runner elsewhere, aborts or 
 
 from __future__ import annotations
 
+from filehost_tui.engine.archive_cache import sweep_archives
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.queue_store import QueueStore
@@ -14,9 +15,10 @@ from filehost_tui.paths import AppPaths
 
 
 class Control:
-    def __init__(self, queue: QueueStore, paths: AppPaths) -> None:
+    def __init__(self, queue: QueueStore, paths: AppPaths, *, keep_archives: bool) -> None:
         self.queue = queue
         self.paths = paths
+        self.keep_archives = keep_archives
 
     def pause(self, upload_id: int) -> Status:
         return self._rung(self.queue.pause(upload_id))
@@ -25,7 +27,10 @@ class Control:
         return self._rung(self.queue.resume(upload_id))
 
     def cancel(self, upload_id: int) -> Status:
-        return self._rung(self.queue.cancel(upload_id))
+        status = self._rung(self.queue.cancel(upload_id))
+        # the item may be needed by no host any more: its archive goes now
+        sweep_archives(self.paths.archives_dir, keep_archives=self.keep_archives)
+        return status
 
     def retry(self, upload_id: int) -> Status:
         return self._rung(self.queue.retry(upload_id))

@@ -22,6 +22,7 @@ import peewee
 
 from filehost_tui.config import Config, HostSettings, env_key
 from filehost_tui.credentials import lookup_credentials, read_credentials_file
+from filehost_tui.engine.archive_cache import sweep_archives
 from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter
 from filehost_tui.engine.control import Control
 from filehost_tui.engine.database import is_disk_full
@@ -198,7 +199,7 @@ class Engine:
             db, host_limits={h: s.max_file_size for h, s in registry.specs.items()}
         )
         self.metrics = MetricsStore(db)
-        self.control = Control(self.queue, paths)
+        self.control = Control(self.queue, paths, keep_archives=config.limits.keep_archives)
         self.meter = BandwidthMeter()
         self.global_limiter = RateLimiter(config.limits.max_upload_speed)
         self.counters: Counter[str] = Counter()
@@ -234,6 +235,13 @@ class Engine:
         recovered = self.queue.recover(expired_only=False)
         if recovered:
             log.info("recovered %d interrupted upload(s): %s", len(recovered), recovered)
+        swept = sweep_archives(
+            self.paths.archives_dir,
+            keep_archives=self.config.limits.keep_archives,
+            builds_may_run=False,
+        )
+        if swept:
+            log.info("removed %d archive(s) no upload needs", len(swept))
         self.metrics.start_session()
         self.metrics.prune_samples()
         for host_id in self.enabled_hosts():

@@ -20,7 +20,7 @@ import peewee
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
-from filehost_tui.engine.states import FINISHED, Action, IllegalTransition, Status, target
+from filehost_tui.engine.states import Action, IllegalTransition, Status, target
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.units import human_size
 
@@ -428,13 +428,6 @@ class QueueStore:
         if item_id is not None:
             query = query.where(Item.id == item_id)
         return list(query)
-
-    def item_finished_everywhere(self, item_id: int) -> bool:
-        """True when no upload of the item may still need its archive."""
-        open_rows = FileHostUpload.select().where(
-            (FileHostUpload.item == item_id) & FileHostUpload.status.not_in(list(FINISHED))
-        )
-        return not open_rows.exists()
 
     # ---- the one place rows change status ---------------------------------------------------
 

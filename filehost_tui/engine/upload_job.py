@@ -20,6 +20,7 @@ import peewee
 
 from filehost_tui.engine.archive import archive_name, build_archive
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
+from filehost_tui.engine.archive_cache import drop_stale_versions, sweep_archives
 from filehost_tui.engine.bandwidth import throttle_all
 from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.events import UploadCompleted, UploadFailed, UploadStarted
@@ -151,6 +152,7 @@ class UploadJob:
         with e.archive_lock(job.item_id):
             current = folder_fingerprint(job.path) if job.path.is_dir() else job.fingerprint
             dest = e.paths.archives_dir / archive_name(job.item_id, job.name, current)
+            drop_stale_versions(e.paths.archives_dir, job.item_id, dest)
             if not dest.exists():
                 self.active.phase = "archiving"
                 e.paths.archives_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -308,11 +310,10 @@ class UploadJob:
     def _cleanup_archive(self) -> None:
         """Delete the item's archive once no host needs it (unless limits.keep_archives)."""
         e, job = self.engine, self.job
-        if job.kind != "folder" or e.config.limits.keep_archives:
+        if job.kind != "folder":
             return
         with e.archive_lock(job.item_id):
-            if not e.queue.item_finished_everywhere(job.item_id):
-                return
-            for path in e.paths.archives_dir.glob(f"{job.item_id}-*.zip"):
-                with contextlib.suppress(OSError):
-                    path.unlink()
+            sweep_archives(
+                e.paths.archives_dir,
+                keep_archives=e.config.limits.keep_archives,
+            )

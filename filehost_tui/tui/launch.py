@@ -32,7 +32,7 @@ def build_session(ctx: Context) -> TuiSession:
         db=ctx.db,
         queue=ctx.queue,
         metrics=ctx.metrics,
-        control=Control(ctx.queue, ctx.paths),
+        control=Control(ctx.queue, ctx.paths, keep_archives=ctx.config.limits.keep_archives),
         hosts=hosts,
         mode="attached" if pid is not None else "in-process",
         runner_pid=pid,

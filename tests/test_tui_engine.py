@@ -7,13 +7,23 @@ import os
 
 from filehost_tui.cli.context import Context
 from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.engine.events import BandwidthUpdated, UploadCompleted, UploadProgress
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.launch import build_session
-from filehost_tui.tui.messages import BandwidthChanged, EngineReady, ProgressUpdated, UploadChanged
+from filehost_tui.tui.messages import (
+    BandwidthChanged,
+    BandwidthRead,
+    EngineReady,
+    ProgressUpdated,
+    QueueRead,
+    UploadChanged,
+)
 from filehost_tui.tui.screens.confirm import ConfirmScreen
+from filehost_tui.tui.widgets.bandwidth import BandwidthPanel
+from filehost_tui.tui.widgets.hosts_panel import HostsPanel
 from tests.engine_harness import make_home
-from tests.test_tui_support import eventually, run_async, settle
+from tests.test_tui_support import NOW, eventually, make_session, run_async, settle
 
 SLOW = "max_upload_speed = 400000"  # client-side cap: socket buffers cannot swallow the file
 
@@ -88,3 +98,29 @@ async def test_q_during_a_transfer_asks_then_stops_and_requeues_it(tmp_path):
         finally:
             ctx.close()
         assert fake.received == []
+
+
+@run_async
+async def test_messages_that_arrive_after_the_widgets_are_gone_are_dropped(tmp_path):
+    """Workers finish late: a read, a progress event or a bandwidth figure may reach the app after
+    its screen was torn down, and must not raise there."""
+    session = make_session(tmp_path)
+    app = FilehostApp(session)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            for widget in (app.table, app.query_one(HostsPanel), app.query_one(BandwidthPanel)):
+                await widget.remove()
+            late = [
+                QueueRead([], {}, None, None, NOW),
+                ProgressUpdated(UploadProgress(1, 1, "catbox", 10, 100, 5.0)),
+                BandwidthChanged(BandwidthUpdated(None, 5.0)),
+                BandwidthRead([0.0] * 4, 1.0),
+                UploadChanged(UploadCompleted(1, 1, "catbox", "https://x/1", None)),
+            ]
+            for message in late:
+                app.post_message(message)
+            await settle(pilot)
+            assert app.is_running
+    finally:
+        session.db.close()

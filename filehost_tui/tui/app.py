@@ -54,7 +54,8 @@ class FilehostApp(UserActions, App[int]):
         self.session = session
         self.clock = session.clock
         self.control = session.control
-        self.engine = None
+        self.engine = None  # shown to the rest of the app once its workers are registered
+        self._engine = None  # owned from start() on: stopped at exit even if never shown
         self.summaries: dict = {}
         self.host_speed: dict[str, float] = {}
         self._max_id = 0
@@ -139,11 +140,15 @@ class FilehostApp(UserActions, App[int]):
 
     def on_queue_read(self, message: QueueRead) -> None:
         self._reading = False
+        table = self.query_one_optional(UploadsTable)
+        hosts_panel = self.query_one_optional(HostsPanel)
+        bandwidth = self.query_one_optional(BandwidthPanel)
+        if table is None or hosts_panel is None or bandwidth is None:
+            return  # a read that ended after the screen was torn down
         self._loaded = True
-        table = self.table
         with self.batch_update():
             table.apply_rows(message.rows)
-            live = message.live if message.live is not None else self._live_from_db(message)
+            live = message.live if message.live is not None else self._live_from_db(table, message)
             table.apply_live(live)
             table.tick()
         self._progress.superseded()
@@ -160,18 +165,18 @@ class FilehostApp(UserActions, App[int]):
             for upload_id, item in live.items():
                 host = table.known[upload_id].host if upload_id in table.known else ""
                 self.host_speed[host] = self.host_speed.get(host, 0.0) + item.bytes_per_s
-            self.query_one(BandwidthPanel).show_current(sum(self.host_speed.values()))
+            bandwidth.show_current(sum(self.host_speed.values()))
         self.summaries = message.hosts
-        self.query_one(HostsPanel).show(message.hosts, self.host_speed, message.now)
+        hosts_panel.show(message.hosts, self.host_speed, message.now)
         self.refresh_bindings()
         if self._read_again:
             self._read_again = False
             self.request_read()
 
-    def _live_from_db(self, message: QueueRead) -> dict[int, Live]:
+    def _live_from_db(self, table: UploadsTable, message: QueueRead) -> dict[int, Live]:
         """Attached mode: speed from how far uploaded_bytes moved since the last read."""
         live: dict[int, Live] = {}
-        known = self.table.known
+        known = table.known
         for upload_id in self._open_ids | {r.id for r in message.rows}:
             row = known.get(upload_id)
             if row is None or row.status != "uploading":
@@ -184,7 +189,7 @@ class FilehostApp(UserActions, App[int]):
             if before is None or row.uploaded != before[0]:
                 self._prev_bytes[upload_id] = (row.uploaded, message.now)
             elif before is not None and message.now - before[1] < 3:
-                rate = self.table.live.get(upload_id, Live(0, 0, 0.0)).bytes_per_s
+                rate = table.live.get(upload_id, Live(0, 0, 0.0)).bytes_per_s
             live[upload_id] = Live(row.uploaded, row.total, rate)
         return live
 
@@ -196,7 +201,9 @@ class FilehostApp(UserActions, App[int]):
         self.post_message(BandwidthRead(series, max([peak, *series])))
 
     def on_bandwidth_read(self, message: BandwidthRead) -> None:
-        self.query_one(BandwidthPanel).show_series(message.series, message.peak)
+        panel = self.query_one_optional(BandwidthPanel)
+        if panel is not None:
+            panel.show_series(message.series, message.peak)
 
     # ---- engine events ----------------------------------------------------------------------
 
@@ -206,7 +213,9 @@ class FilehostApp(UserActions, App[int]):
 
     def on_progress_updated(self, message: ProgressUpdated) -> None:
         e = message.event
-        table = self.table
+        table = self.query_one_optional(UploadsTable)
+        if table is None:
+            return
         before = table.live.get(e.upload_id)
         live = Live(e.uploaded, e.total, e.bytes_per_s, before.phase if before else "uploading")
         due = self._progress.offer(e.upload_id, live)
@@ -218,13 +227,16 @@ class FilehostApp(UserActions, App[int]):
     def on_bandwidth_changed(self, message: BandwidthChanged) -> None:
         e = message.event
         if e.host is None:
-            self.query_one(BandwidthPanel).show_current(e.bytes_per_s)
+            panel = self.query_one_optional(BandwidthPanel)
+            if panel is not None:
+                panel.show_current(e.bytes_per_s)
         else:
             self.host_speed[e.host] = e.bytes_per_s
 
     def on_upload_changed(self, message: UploadChanged) -> None:
-        if isinstance(message.event, UploadCompleted | UploadFailed):
-            self.table.live.pop(message.event.upload_id, None)
+        table = self.query_one_optional(UploadsTable)
+        if table is not None and isinstance(message.event, UploadCompleted | UploadFailed):
+            table.live.pop(message.event.upload_id, None)
             self._progress.forget(message.event.upload_id)
         self.request_read()
 
@@ -272,8 +284,8 @@ class FilehostApp(UserActions, App[int]):
         except UserError as exc:
             self.post_message(EngineReady(str(exc), runner_pid(self.session.paths)))
             return
-        self.engine = engine
-        self.post_message(EngineReady())
+        self._engine = engine
+        self.post_message(EngineReady(engine=engine))
 
     def spawn(self, target: Callable[[], None], name: str) -> None:
         """The engine's spawn: each long-running engine loop becomes a Textual thread worker."""
@@ -288,7 +300,9 @@ class FilehostApp(UserActions, App[int]):
 
     def on_engine_ready(self, message: EngineReady) -> None:
         if message.error is None:
-            self.control = self.engine.control if self.engine else self.control
+            if not self._stopping:
+                self.engine = message.engine
+                self.control = message.engine.control
             return
         if message.runner_pid is not None:  # another runner won the race: watch it instead
             self.session.mode = "attached"
@@ -303,7 +317,7 @@ class FilehostApp(UserActions, App[int]):
 
     def stop_engine_then_exit(self) -> None:
         self._stopping = True
-        if self.engine is None:
+        if self._engine is None:
             self.exit(0)
             return
         self.sub_title = "stopping uploads…"
@@ -311,7 +325,7 @@ class FilehostApp(UserActions, App[int]):
 
     @work(thread=True, group="engine-stop", exit_on_error=False)
     def _stop_engine(self) -> None:
-        engine, self.engine = self.engine, None
+        engine, self._engine, self.engine = self._engine, None, None
         if engine is not None:
             engine.stop()
         self.post_message(EngineStopped())
@@ -320,7 +334,7 @@ class FilehostApp(UserActions, App[int]):
         self.exit(0)
 
     def on_unmount(self) -> None:
-        engine, self.engine = self.engine, None
+        engine, self._engine, self.engine = self._engine, None, None
         if engine is not None:  # closed without `q` (e.g. a test's context exit): still tidy up
             engine.stop(timeout=5.0)
 

@@ -8,6 +8,7 @@ bandwidth) say can_replace, so a newer one supersedes a queued older one for the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -21,6 +22,9 @@ from filehost_tui.engine.events import (
     UploadStarted,
 )
 from filehost_tui.tui.queue_view import HostSummary, UploadRow
+
+if TYPE_CHECKING:
+    from filehost_tui.engine.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -119,10 +123,19 @@ class ActionDone(Message):
 
 
 class EngineReady(Message):
-    def __init__(self, error: str | None = None, runner_pid: int | None = None) -> None:
+    """Posted after the engine's start() queued its loops as workers: by the time this is handled,
+    they are registered, so the app shows the engine only once its workers are there."""
+
+    def __init__(
+        self,
+        error: str | None = None,
+        runner_pid: int | None = None,
+        engine: Engine | None = None,
+    ) -> None:
         super().__init__()
         self.error = error
         self.runner_pid = runner_pid
+        self.engine = engine
 
 
 class EngineStopped(Message):

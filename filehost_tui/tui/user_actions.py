@@ -27,6 +27,7 @@ from filehost_tui.tui.screens.details import DetailsScreen, UploadDetails
 from filehost_tui.tui.screens.help import HelpScreen
 from filehost_tui.tui.screens.stats import StatsScreen
 from filehost_tui.tui.widgets.filter_bar import FilterBar
+from filehost_tui.tui.widgets.uploads_table import UploadsTable
 
 if TYPE_CHECKING:
     from filehost_tui.tui.app import FilehostApp
@@ -48,7 +49,8 @@ class UserActions:
         if len(self.screen_stack) > 1 and action in MAIN_SCREEN_ACTIONS:
             return False
         if action in NEEDS_ROW or action in ("copy_link", "details"):
-            row = self.table.selected_row()
+            table = self.query_one_optional(UploadsTable)  # gone while the app closes
+            row = table.selected_row() if table is not None else None
             if row is None:
                 return None
             if action == "copy_link":

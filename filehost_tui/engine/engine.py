@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from filehost_tui.config import Config, HostSettings, env_key
-from filehost_tui.credentials import lookup_credentials, read_credentials_file
+from filehost_tui.config import Config
+from filehost_tui.credentials import read_credentials_file
 from filehost_tui.engine.archive_cache import sweep_archives
 from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter
 from filehost_tui.engine.control import Control
@@ -34,24 +34,16 @@ from filehost_tui.engine.events import (
     EventSink,
     UploadProgress,
 )
+from filehost_tui.engine.host_runtime import HostRuntime
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import RunnerLock
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
-from filehost_tui.engine.upload_job import (
-    ABORT_CANCELLED,
-    ABORT_PAUSED,
-    ABORT_SHUTDOWN,
-    ABORT_SUPERSEDED,
-    UploadJob,
-)
-from filehost_tui.errors import ErrorKind, UploadError, UserError
-from filehost_tui.hosts.client import HostClient
-from filehost_tui.hosts.spec import HostSpec, SpecRegistry
-from filehost_tui.hosts.token_cache import REFUSED_QUIET_S
+from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
+from filehost_tui.errors import UserError
+from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.paths import AppPaths
-from filehost_tui.secret import Secret
 
 log = logging.getLogger("filehost_tui.engine")
 
@@ -83,98 +75,6 @@ class HostState:
     backoff_until: float | None
     auth_failing: bool
     bytes_per_s: float
-
-
-class HostRuntime:
-    """What one host's worker holds: its spec, settings, client, rate cap and recent trouble."""
-
-    def __init__(self, spec: HostSpec, settings: HostSettings, engine: Engine) -> None:
-        self.spec = spec
-        self.settings = settings
-        self._paths = engine.paths
-        self._ca_bundle = engine.config.ca_bundle
-        self._client: HostClient | None = None
-        self._client_lock = threading.Lock()
-        self._credentials: dict[str, Secret] = {}
-        self._missing: list[str] = []
-        self.limiter = RateLimiter(settings.max_upload_speed)
-        self.max_connections = max(1, settings.max_connections or spec.max_connections)
-        self.backoff_until: float | None = None
-        self.rate_limited_until = 0.0
-        self.auth_failing = False
-        self._auth_failure: tuple[float, str] | None = None
-
-    def client(self) -> HostClient:
-        """The host's client, made on first use (a runner with idle hosts never touches the keyring).
-        While credentials are missing or were refused, they are read again before each upload: a
-        `login` during a run takes effect at once, and new credentials end the quiet minute."""
-        with self._client_lock:
-            if self._client is None or self._missing or self._auth_failure is not None:
-                creds = self._read_credentials()
-                if self._client is None or creds != self._credentials:
-                    self._client = HostClient(
-                        self.spec, self.settings, creds, ca_bundle=self._ca_bundle
-                    )
-                    self._credentials = creds
-                    self._auth_failure = None
-            return self._client
-
-    def _read_credentials(self) -> dict[str, Secret]:
-        try:
-            creds = lookup_credentials(self.spec.id, self.spec.credential_fields, self._paths)
-        except UserError as exc:
-            raise UploadError(ErrorKind.AUTH, str(exc)) from None
-        self._missing = [f for f in self.spec.required_credentials if f not in creds]
-        if self._missing:
-            hint = " and ".join(env_key(self.spec.id, f.upper()) for f in self._missing)
-            raise UploadError(
-                ErrorKind.AUTH,
-                f"no {', '.join(self._missing)} for {self.spec.id}: run "
-                f"`filehost-tui login {self.spec.id}` or set {hint}",
-            )
-        return creds
-
-    def note_success(self) -> None:
-        self.auth_failing = False
-        self.backoff_until = None
-        self.rate_limited_until = 0.0
-
-    def note_failure(
-        self, exc: UploadError, retry_at: float | None, client: HostClient | None
-    ) -> None:
-        """Remember trouble that concerns the whole host, not just one upload. `client` is the one
-        the attempt used: a refusal of credentials that were replaced meanwhile (a `login` while
-        it ran) must not start a quiet minute for the new ones."""
-        self.backoff_until = retry_at
-        if exc.kind == ErrorKind.RATE_LIMITED and retry_at is not None:
-            self.rate_limited_until = max(self.rate_limited_until, retry_at)
-        self.auth_failing = exc.kind == ErrorKind.AUTH
-        if self.auth_failing:
-            with self._client_lock:
-                known = self._auth_failure
-                if client is self._client and (
-                    known is None or time.monotonic() - known[0] >= REFUSED_QUIET_S
-                ):
-                    self._auth_failure = (time.monotonic(), exc.message)
-
-    def claimable_at(self) -> float:
-        """A host that said "slow down" gets no new upload before its wait is over: claiming the
-        rest of its queue at once would only burn their retries too."""
-        return self.rate_limited_until
-
-    def check_recent_auth_failure(self) -> None:
-        """After the host refused the credentials, further uploads in the next minute fail at
-        once instead of each logging in again (hosts lock accounts that do that). Ask after
-        client(), which forgets the failure when the credentials have changed since."""
-        known = self._auth_failure
-        if known is None:
-            return
-        at, message = known
-        if time.monotonic() - at < REFUSED_QUIET_S:
-            raise UploadError(
-                ErrorKind.AUTH,
-                f"{message} (not tried again so soon; fix the credentials, then retry)",
-            )
 
 
 class Engine:
@@ -216,6 +116,10 @@ class Engine:
         self._finished = threading.Event()  # set while no upload is running
         self._finished.set()
         self.unsaved = UnsavedOutcomes(paths.data_dir / "unsaved-links.json")
+        self._job_context = JobContext(
+            paths, config, self.queue, self.metrics, self.meter, self.global_limiter,
+            self.archive_lock, self.count, self.emit, self.keep_unsaved,
+        )  # fmt: skip
         self._trouble_shown: tuple[str, int] | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------
@@ -246,7 +150,10 @@ class Engine:
         self.metrics.prune_samples()
         for host_id in self.enabled_hosts():
             self.hosts[host_id] = HostRuntime(
-                self.registry.specs[host_id], self.config.host(host_id), self
+                self.registry.specs[host_id],
+                self.config.host(host_id),
+                self.paths,
+                self.config.ca_bundle,
             )
         self._doorbell = Doorbell(self.paths, self.wake)
         for host_id in self.hosts:
@@ -295,7 +202,7 @@ class Engine:
             self._stopping.set()
             jobs = list(self._active.values())
         for job in jobs:
-            job.active.abort = ABORT_SHUTDOWN
+            job.active.abort = Abort.SHUTDOWN
         self.wake()
         self._finished.wait(timeout)
         if self._doorbell:
@@ -328,7 +235,7 @@ class Engine:
 
     def active(self) -> list[ActiveTransfer]:
         with self._lock:
-            jobs = [j for j in self._active.values() if j.active.abort != ABORT_SUPERSEDED]
+            jobs = [j for j in self._active.values() if j.active.abort != Abort.SUPERSEDED]
         return [
             ActiveTransfer(
                 j.job.id,
@@ -395,7 +302,7 @@ class Engine:
                 running = sum(
                     1
                     for j in self._active.values()
-                    if j.job.host == host_id and j.active.abort != ABORT_SUPERSEDED
+                    if j.job.host == host_id and j.active.abort != Abort.SUPERSEDED
                 )
             if running >= runtime.max_connections:
                 return True
@@ -431,8 +338,8 @@ class Engine:
             else:
                 earlier = next((j for j in self._active.values() if j.job.id == claimed.id), None)
                 if earlier is not None:  # paused and resumed before the ticker saw it
-                    earlier.active.abort = ABORT_SUPERSEDED
-                job = UploadJob(self, runtime, claimed, predecessor=earlier)
+                    earlier.active.abort = Abort.SUPERSEDED
+                job = UploadJob(self._job_context, runtime, claimed, predecessor=earlier)
                 self._active[claimed.lease] = job
                 self._finished.clear()
                 launched = True
@@ -475,7 +382,7 @@ class Engine:
             self._tick_now.clear()
             now = time.monotonic()
             with self._lock:
-                jobs = [j for j in self._active.values() if j.active.abort != ABORT_SUPERSEDED]
+                jobs = [j for j in self._active.values() if j.active.abort != Abort.SUPERSEDED]
             self._emit_progress(jobs, now)
             # each step's next time is set before it runs: a failing step neither repeats at
             # the tick rate nor stops the others
@@ -546,9 +453,9 @@ class Engine:
             if holder == j.job.lease and (status == Status.UPLOADING or j.active.sent_all):
                 continue  # paused once every byte was sent: let it fetch its link and complete
             j.active.abort = {
-                Status.PAUSED: ABORT_PAUSED,
-                Status.CANCELLED: ABORT_CANCELLED,
-            }.get(status, ABORT_SUPERSEDED)
+                Status.PAUSED: Abort.PAUSED,
+                Status.CANCELLED: Abort.CANCELLED,
+            }.get(status, Abort.SUPERSEDED)
 
 
 def _thread_spawn(target: Callable[[], None], name: str) -> None:

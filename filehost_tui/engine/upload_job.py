@@ -13,39 +13,64 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import peewee
 
+from filehost_tui.config import Config
 from filehost_tui.engine.archive import archive_name, build_archive
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.archive_cache import drop_stale_versions, sweep_archives
-from filehost_tui.engine.bandwidth import throttle_all
+from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter, throttle_all
 from filehost_tui.engine.database import is_disk_full
-from filehost_tui.engine.events import UploadCompleted, UploadFailed, UploadStarted
-from filehost_tui.engine.queue_store import ClaimedUpload
+from filehost_tui.engine.events import Event, UploadCompleted, UploadFailed, UploadStarted
+from filehost_tui.engine.host_runtime import HostRuntime
+from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Completion, Outcome
 from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.paths import AppPaths
 from filehost_tui.redact import SECRETS, scrub
 from filehost_tui.units import human_size
 
 if TYPE_CHECKING:
-    from filehost_tui.engine.engine import Engine, HostRuntime
     from filehost_tui.hosts.client import HostClient
 
 log = logging.getLogger("filehost_tui.engine")
 T = TypeVar("T")
 PREDECESSOR_WAIT_S = 10.0
 
-# Why a transfer was stopped from outside; the worker then leaves the row as the user set it.
-ABORT_PAUSED = "paused"
-ABORT_CANCELLED = "cancelled"
-ABORT_SHUTDOWN = "shutdown"
-ABORT_SUPERSEDED = "superseded"  # paused and resumed at once: a newer attempt holds the row
+
+class Abort(StrEnum):
+    """Why a transfer was stopped from outside; the worker then leaves the row as the user set it."""
+
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    SHUTDOWN = "shutdown"
+    SUPERSEDED = "superseded"  # paused and resumed at once: a newer attempt holds the row
+
 
 PERSIST_WAITS_S = (0.5, 2.0, 5.0)  # retries of a final row write that met a locked database
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What an upload needs from the engine that runs it: its stores, paths, caps and the ways it
+    reports back. Nothing here knows of the other uploads."""
+
+    paths: AppPaths
+    config: Config
+    queue: QueueStore
+    metrics: MetricsStore
+    meter: BandwidthMeter
+    global_limiter: RateLimiter
+    archive_lock: Callable[[int], threading.Lock]
+    count: Callable[[str], None]
+    emit: Callable[[Event], None]
+    keep_unsaved: Callable[[Outcome, BaseException], None]
 
 
 @dataclass
@@ -56,7 +81,7 @@ class Active:
     phase: str = "preparing"
     uploaded: int = 0
     total: int = 0
-    abort: str | None = None
+    abort: Abort | None = None
     sent_at_last_write: int = -1
     last_write: float = 0.0
     rate: float = 0.0
@@ -83,12 +108,12 @@ class Active:
 class UploadJob:
     def __init__(
         self,
-        engine: Engine,
+        context: JobContext,
         host: HostRuntime,
         job: ClaimedUpload,
         predecessor: UploadJob | None = None,
     ) -> None:
-        self.engine = engine
+        self.ctx = context
         self.host = host
         self.job = job
         self.active = Active(job, total=job.total_bytes)
@@ -97,7 +122,7 @@ class UploadJob:
         self.client: HostClient | None = None  # the host's client as this attempt found it
 
     def run(self) -> None:
-        e, job = self.engine, self.job
+        e, job = self.ctx, self.job
         if self._predecessor is not None:
             # an earlier attempt at this row is being aborted: never send the file twice at once
             self._predecessor.done.wait(PREDECESSOR_WAIT_S)
@@ -137,7 +162,7 @@ class UploadJob:
         size = path.stat().st_size
         self.active.total = size
         if job.zip_path != (str(path) if job.kind == "folder" else None) or job.total_bytes != size:
-            self.engine.queue.set_archive(job.id, str(path) if job.kind == "folder" else None, size)
+            self.ctx.queue.set_archive(job.id, str(path) if job.kind == "folder" else None, size)
         limit = host.spec.max_file_size
         if limit is not None and size > limit:
             raise UploadError(
@@ -148,7 +173,7 @@ class UploadJob:
 
     def _archive(self) -> Path:
         """Build the item's ZIP once for all hosts (per-item lock); rebuilt when the folder changed."""
-        job, e = self.job, self.engine
+        job, e = self.job, self.ctx
         with e.archive_lock(job.item_id):
             current = folder_fingerprint(job.path) if job.path.is_dir() else job.fingerprint
             dest = e.paths.archives_dir / archive_name(job.item_id, job.name, current)
@@ -188,7 +213,7 @@ class UploadJob:
             c
             for c in (
                 self.host.settings.max_upload_speed,
-                self.engine.config.limits.max_upload_speed,
+                self.ctx.config.limits.max_upload_speed,
             )
             if c
         ]
@@ -205,15 +230,15 @@ class UploadJob:
         active.uploaded = uploaded
         if active.phase == "hashing":
             return active.abort is not None
-        delta = self.engine.meter.record(self.job.id, self.job.host, uploaded)
+        delta = self.ctx.meter.record(self.job.id, self.job.host, uploaded)
         if delta:
-            throttle_all((self.engine.global_limiter, self.host.limiter), delta)
+            throttle_all((self.ctx.global_limiter, self.host.limiter), delta)
         return active.abort is not None
 
     # ---- outcomes ---------------------------------------------------------------------------
 
     def _completed(self, url: str, file_id: str | None, seconds: float) -> None:
-        e, job = self.engine, self.job
+        e, job = self.ctx, self.job
         url = SECRETS.redact(url)  # only registered secrets: a signed link must stay usable
         log.info("upload %s got its link from %s: %s", job.id, job.host, url)
         nbytes = self.active.total
@@ -242,10 +267,10 @@ class UploadJob:
         self._record(outcome)
 
     def _failed(self, exc: UploadError) -> None:
-        e, job, abort = self.engine, self.job, self.active.abort
-        if abort in (ABORT_PAUSED, ABORT_CANCELLED, ABORT_SUPERSEDED):
+        e, job, abort = self.ctx, self.job, self.active.abort
+        if abort in (Abort.PAUSED, Abort.CANCELLED, Abort.SUPERSEDED):
             return  # the user already moved the row; nothing failed
-        if abort == ABORT_SHUTDOWN:
+        if abort == Abort.SHUTDOWN:
             with contextlib.suppress(IllegalTransition, peewee.OperationalError):
                 self._persist(lambda: e.queue.requeue(job.id, lease=job.lease))
             return  # if even that failed, the next start takes the row back
@@ -290,7 +315,7 @@ class UploadJob:
         try:
             self._persist(outcome.run)
         except peewee.OperationalError as exc:
-            self.engine.keep_unsaved(outcome, exc)
+            self.ctx.keep_unsaved(outcome, exc)
 
     @staticmethod
     def _persist(write: Callable[[], T]) -> T:
@@ -309,7 +334,7 @@ class UploadJob:
 
     def _cleanup_archive(self) -> None:
         """Delete the item's archive once no host needs it (unless limits.keep_archives)."""
-        e, job = self.engine, self.job
+        e, job = self.ctx, self.job
         if job.kind != "folder":
             return
         with e.archive_lock(job.item_id):

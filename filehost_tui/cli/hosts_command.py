@@ -41,7 +41,7 @@ class HostCheck:
 
 @dataclass(frozen=True)
 class HostRow:
-    """One host as `hosts --json` shows it (DESIGN §2; keys are stable, new ones may be added)."""
+    """One host as `hosts --json` shows it (keys are stable, new ones may be added)."""
 
     id: str
     name: str

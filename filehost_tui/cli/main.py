@@ -1,4 +1,4 @@
-"""The `filehost-tui` command line (DESIGN §2). Textual is imported only when the TUI is opened."""
+"""The `filehost-tui` command line. Textual is imported only when the TUI is opened."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HostClient: the one interpreter of host specs (contract D).
+"""HostClient: the one interpreter of host specs (docs/host-specs.md, 'How a spec runs').
 
 It walks a spec's steps in order: log in if needed (token shared by the host's workers), render each
 request, send it with the calling thread's Transfer, judge the reply (stale token, then ErrorRules via

@@ -1,4 +1,4 @@
-"""config.toml: per-host settings, global limits and link templates (DESIGN §3).
+"""config.toml: per-host settings, global limits and link templates.
 
 Errors name the file, line and key, because a user editing TOML over SSH needs to know where to look.
 """
@@ -16,7 +16,7 @@ from filehost_tui.errors import UserError
 
 
 def env_key(host_id: str, suffix: str) -> str:
-    """FILEHOST_TUI_<HOST>_<SUFFIX>, HOST upper-cased with non-alphanumerics as '_' (DESIGN §3)."""
+    """FILEHOST_TUI_<HOST>_<SUFFIX>, HOST upper-cased with non-alphanumerics as '_'."""
     return "FILEHOST_TUI_" + re.sub(r"[^A-Za-z0-9]", "_", host_id).upper() + "_" + suffix
 
 

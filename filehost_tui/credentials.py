@@ -1,4 +1,4 @@
-"""Credential lookup and storage (DESIGN §3): environment, then OS keyring, then credentials.toml.
+"""Credential lookup and storage: environment, then OS keyring, then credentials.toml.
 
 Each field is looked up on its own, in that order, so one environment variable can override a single
 stored field. Values come back wrapped in Secret and are registered for redaction, so they cannot

@@ -1,7 +1,7 @@
 """Error values shared by the engine, host clients and the command line.
 
-Failures are values with a kind (DESIGN §7) so that retry policy, metrics and the user's sentence are
-decided in one place each, never by parsing message text.
+Failures are values with a kind (docs/host-specs.md, 'Error kinds') so that retry policy, metrics
+and the user's sentence are decided in one place each, never by parsing message text.
 """
 
 from __future__ import annotations

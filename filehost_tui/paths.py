@@ -1,4 +1,4 @@
-"""Where the database, config, cache and logs live (DESIGN §2: --home / FILEHOST_TUI_HOME)."""
+"""Where the database, config, cache and logs live (--home or FILEHOST_TUI_HOME, else platformdirs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keep secrets out of text the user or a log file will see (DESIGN §3).
+"""Keep secrets out of text the user or a log file will see.
 
 Two nets, because neither catches everything alone:
 - known values: every credential looked up or revealed for sending is registered in a process-wide

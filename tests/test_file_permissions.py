@@ -1,5 +1,5 @@
 """Every file the app creates is private (0600, directories 0700) even under umask 0; a credentials
-file others can read is refused; temporary files do not outlive the command (DESIGN §3)."""
+file others can read is refused; temporary files do not outlive the command."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ its own host, with one line that names the file and the key."""
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -176,8 +177,42 @@ def test_malformed_spec_gives_one_line_naming_file_and_key(tmp_path: Path, case:
     assert len(registry.errors) == 1
     line = registry.errors[0]
     assert "\n" not in line
-    assert line.startswith(f"{bad}: {key}") and problem in line, line
+    assert re.match(rf"{re.escape(str(bad))}(:\d+)?: {re.escape(key)}", line), line
+    assert problem in line, line
     assert "goodhost" in registry.specs and set(registry.specs) >= BUILTIN_IDS
+
+
+MULTI_LINE = VALID.replace(
+    'name = "key"\n', 'name = "key"\nstale_patterns = [\n  "fine",\n  "(unclosed",\n]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "written_on"),
+    [
+        (BAD_SPECS["bad_json_path"][0], "steps[0].extract.upload_url.json", "upload_url = {"),
+        (BAD_SPECS["bad_regex"][0], "steps[1].extract.code.regex", "code = {"),
+        (BAD_SPECS["undefined_variable"][0], "result.url", 'url = "{base}/{file_code}"'),
+        (BAD_SPECS["unknown_key"][0], "result.lnk", "lnk = 1"),
+        (BAD_SPECS["unknown_auth_kind"][0], "auth.kind", 'kind = "magic"'),
+        (BAD_SPECS["missing_step_url"][0], "steps[0].url", "[[steps]]"),  # the table lacking it
+        (MULTI_LINE, "auth.stale_patterns[1]", "stale_patterns = ["),
+    ],
+    ids=["json_path", "regex", "template", "unknown_key", "auth_kind", "missing_key", "multiline"],
+)
+def test_spec_error_names_the_line_where_the_key_is_written(
+    tmp_path: Path, text: str, key: str, written_on: str
+) -> None:
+    bad = write(tmp_path / "hosts", "bad.toml", text)
+    [error] = load_specs(tmp_path / "hosts").errors
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(written_on))
+    assert error.startswith(f"{bad}:{line}: {key}: "), error
+
+
+def test_a_missing_top_level_key_has_no_line_to_name(tmp_path: Path) -> None:
+    bad = write(tmp_path / "hosts", "bad.toml", BAD_SPECS["missing_field"][0])
+    [error] = load_specs(tmp_path / "hosts").errors
+    assert error.startswith(f"{bad}: family: missing required key"), error
 
 
 def test_broken_override_leaves_the_builtin_in_place(tmp_path: Path) -> None:

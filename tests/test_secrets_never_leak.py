@@ -1,5 +1,5 @@
 """Secrets never leak: full uploads against the fake hosts with known secret values, then every byte
-the app wrote or printed is searched for them (DESIGN §3).
+the app wrote or printed is searched for them.
 
 Searched: the database and its -wal/-shm, every other file under the home (logs, cache), and the
 output of add, run (text and JSON lines), retry, status, links, stats and hosts --check. Searched

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
 from filehost_tui.cli.context import Context
+from filehost_tui.cli.spec_commands import cmd_hosts_test, cmd_hosts_validate
 from filehost_tui.config import env_key
 from filehost_tui.credentials import credential_state, lookup_credentials
 from filehost_tui.errors import UploadError, UserError
@@ -24,6 +25,7 @@ from filehost_tui.hosts.spec import DEFAULT_BASE, HostSpec
 from filehost_tui.redact import scrub
 
 CHECK_THREADS = 8
+SPEC_COMMANDS = {"test": cmd_hosts_test, "validate": cmd_hosts_validate}
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class HostCheck:
 
 @dataclass(frozen=True)
 class HostRow:
-    """One host as `hosts --json` shows it (DESIGN §2; keys are stable, new ones may be added)."""
+    """One host as `hosts --json` shows it (keys are stable, new ones may be added)."""
 
     id: str
     name: str
@@ -59,6 +61,11 @@ class HostRow:
 
 
 def cmd_hosts(ctx: Context, args: argparse.Namespace) -> int:
+    spec_command = SPEC_COMMANDS.get(args.ids[0]) if args.ids else None
+    if spec_command is not None:
+        return spec_command(ctx, args)
+    if args.file or args.size:
+        raise UserError("--file and --size go with `hosts test ID`")
     for problem in ctx.registry.errors:
         print(f"filehost-tui: warning: {problem}", file=sys.stderr)
     specs = _selected_specs(ctx, args.ids)

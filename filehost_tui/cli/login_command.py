@@ -1,4 +1,4 @@
-"""`login HOST` and `logout HOST`: store or remove a host's credentials (DESIGN §3).
+"""`login HOST` and `logout HOST`: store or remove a host's credentials.
 
 login asks for exactly the fields the host's spec declares, checks them against the host before
 anything is written (a wrong password must not replace a working one), and stores them in the OS

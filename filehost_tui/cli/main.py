@@ -1,4 +1,4 @@
-"""The `filehost-tui` command line (DESIGN §2). Textual is imported only when the TUI is opened."""
+"""The `filehost-tui` command line. Textual is imported only when the TUI is opened."""
 
 from __future__ import annotations
 
@@ -87,12 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--period", choices=PERIODS, default="all", help="default: all")
     stats.set_defaults(func=cmd_stats)
 
-    hosts = sub.add_parser("hosts", help="list host specs, their settings and credential state")
-    hosts.add_argument("ids", nargs="*", metavar="ID", help="only these hosts")
+    hosts = sub.add_parser(
+        "hosts",
+        help="list host specs, their settings and credential state; test or validate a spec",
+        usage="%(prog)s [ID ...] [--check] [--json]\n"
+        "       %(prog)s test ID [--file PATH | --size SIZE]\n"
+        "       %(prog)s validate FILE",
+    )
+    hosts.add_argument(
+        "ids",
+        nargs="*",
+        metavar="ID",
+        help="only these hosts; `test ID` uploads a file to ID and prints each step, "
+        "`validate FILE` checks a spec file without network",
+    )
     hosts.add_argument(
         "--check", action="store_true", help="ask each enabled host about the account"
     )
     hosts.add_argument("--json", action="store_true", help="one JSON document")
+    hosts.add_argument("--file", metavar="PATH", help="with `test`: upload this file")
+    hosts.add_argument(
+        "--size", metavar="SIZE", help="with `test`: size of the generated file (default: 1M)"
+    )
     hosts.set_defaults(func=cmd_hosts)
 
     login = sub.add_parser("login", help="store a host's credentials (keyring, else a 0600 file)")

@@ -1,4 +1,4 @@
-"""A queued folder ("gallery") becomes one ZIP file for upload (contracts §E).
+"""A queued folder ("gallery") becomes one ZIP file for upload (docs/architecture.md, 'Transfer').
 
 Why these choices:
 - STORE, not deflate: galleries are mostly JPEG/PNG/video, which do not compress; storing is

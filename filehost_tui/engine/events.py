@@ -1,4 +1,7 @@
-"""Plain events the engine reports (DESIGN §5). The TUI wraps them in messages; the runner logs them."""
+"""Plain events the engine reports (docs/architecture.md, 'Events').
+
+The TUI wraps them in messages; the runner logs them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Peewee models for every table (DESIGN §4). Bound to one database per process by database.open_database."""
+"""Peewee models for every table. Bound to one database per process by database.open_database."""
 
 from __future__ import annotations
 

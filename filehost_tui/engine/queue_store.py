@@ -1,4 +1,4 @@
-"""QueueStore: the only code that changes upload rows (DESIGN §4).
+"""QueueStore: the only code that changes upload rows (docs/architecture.md, 'Transitions').
 
 Every status change runs in one IMMEDIATE transaction that re-reads the row, asks the state table for
 the target status and writes it; an illegal transition raises and changes nothing.

@@ -1,4 +1,7 @@
-"""The upload state machine of DESIGN §4, in one table. Every status change goes through `target`."""
+"""The upload state machine (docs/architecture.md, 'State machine') in one table.
+
+Every status change goes through `target`.
+"""
 
 from __future__ import annotations
 

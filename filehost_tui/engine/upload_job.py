@@ -1,4 +1,6 @@
-"""One upload from claim to final state: archive, transfer, record, report (issue's lifecycle).
+"""One upload from claim to final state: archive, transfer, record, report.
+
+See docs/architecture.md, 'How an upload moves'.
 
 Order on success: row `completed` -> metrics success row -> UploadCompleted event. On failure:
 classify -> row back to `pending` (retry) or `failed` -> metrics failure row (final only) ->

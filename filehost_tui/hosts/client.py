@@ -1,4 +1,4 @@
-"""HostClient: the one interpreter of host specs (contract D).
+"""HostClient: the one interpreter of host specs (docs/host-specs.md, 'How a spec runs').
 
 It walks a spec's steps in order: log in if needed (token shared by the host's workers), render each
 request, send it with the calling thread's Transfer, judge the reply (stale token, then ErrorRules via
@@ -25,7 +25,9 @@ from filehost_tui.hosts.spec import DEFAULT_BASE, TOKEN_VAR, HostSpec, Step
 from filehost_tui.hosts.spec_checks import step_variables
 from filehost_tui.hosts.template import render
 from filehost_tui.hosts.token_cache import TokenCache
+from filehost_tui.hosts.trace import Observer, RequestSent, TraceEvent, ValuesExtracted
 from filehost_tui.hosts.transfer import Progress, Response, thread_transfer
+from filehost_tui.hosts.wire import with_params
 from filehost_tui.redact import redact_text, register_secret
 from filehost_tui.secret import Secret
 from filehost_tui.units import human_size
@@ -81,10 +83,15 @@ class _Run:
     relogged: bool = False
     secrets: list[str] = field(default_factory=list, repr=False)
     on_phase: Callable[[str], None] | None = None
+    observer: Observer | None = None
 
     def phase(self, name: str) -> None:
         if self.on_phase is not None:
             self.on_phase(name)
+
+    def trace(self, event: TraceEvent) -> None:
+        if self.observer is not None:
+            self.observer(event)
 
 
 def effective_bases(spec: HostSpec, settings: HostSettings) -> dict[str, str | None]:
@@ -137,13 +144,16 @@ class HostClient:
         progress: Progress,
         max_send_speed: int = 0,
         on_phase: Callable[[str], None] | None = None,
+        observer: Observer | None = None,
     ) -> UploadResult:
         """Upload one file and return its link; raises UploadError (never with a secret in it).
 
         `on_phase("hashing")` / `on_phase("uploading")` tell the caller what the progress counts:
-        bytes read for the MD5 are not bytes sent, and must not be metered or throttled as such."""
+        bytes read for the MD5 are not bytes sent, and must not be metered or throttled as such.
+        `observer` sees each request and extraction as it happens (a spec author's trace)."""
         run = _Run(values={}, path=path, progress=progress, max_send_speed=max_send_speed)
         run.on_phase = on_phase
+        run.observer = observer
         try:
             return self._upload(run, path, name)
         except UploadError as exc:
@@ -180,7 +190,9 @@ class HostClient:
                 run.reported = 0  # bytes hashed are not bytes sent
                 run.phase("uploading")
             resp = self._poll(run, step) if step.poll is not None else self._perform(run, step)
-            run.values.update(extract_all(step, resp))
+            extracted = extract_all(step, resp)
+            run.trace(ValuesExtracted(step.name, extracted))
+            run.values.update(extracted)
             if step.finish_if is not None and holds(step.finish_if, resp):
                 break
         return self._result(run)
@@ -315,7 +327,13 @@ class HostClient:
         else:
             kwargs["timeout"] = API_TIMEOUT
         kwargs["progress"] = self._report(run, sending=step.sends_file)
-        return transfer.request(prepared.method, prepared.url, **kwargs)
+        started = time.monotonic()
+        resp = transfer.request(prepared.method, prepared.url, **kwargs)
+        if run.observer is not None:
+            url = with_params(prepared.url, kwargs.get("params"))
+            elapsed = time.monotonic() - started
+            run.trace(RequestSent(step.name, prepared.method, url, resp.status, elapsed))
+        return resp
 
     def _bases_for_send(self) -> dict[str, str]:
         return {k: v for k, v in self._bases.items() if v is not None}
@@ -346,6 +364,7 @@ class HostClient:
             raise UploadError(ErrorKind.AUTH, f"login: {self.spec.name} gave no session")
         register_secret(str(token))
         run.secrets.append(str(token))
+        run.trace(ValuesExtracted(auth.login.name, {TOKEN_VAR: token}))
         return str(token)
 
     def _placement(self, step: Step, token: str | None) -> AuthPlacement | None:

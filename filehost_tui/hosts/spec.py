@@ -1,4 +1,4 @@
-"""Host specs: a host's protocol as data (DESIGN §6).
+"""Host specs: a host's protocol as data (docs/host-specs.md, 'Key reference').
 
 One frozen tree per host, built by spec_loader from a TOML file and run by the interpreter in
 client.py. Nothing here knows about a particular host: a new host is a new file, not new code.
@@ -13,6 +13,8 @@ from typing import Any
 from filehost_tui.hosts.classify import ErrorRule
 
 DEFAULT_BASE = "base_url"
+ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+METHODS = ("GET", "POST", "PUT")
 AUTH_KINDS = ("none", "api_key", "login", "session_cookie")
 PLACEMENTS = ("query", "header", "json", "form", "basic")
 TOKEN_VAR = "token"

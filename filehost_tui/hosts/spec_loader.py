@@ -19,6 +19,8 @@ from filehost_tui.hosts.jsonpath import parse_path
 from filehost_tui.hosts.spec import (
     AUTH_KINDS,
     DEFAULT_BASE,
+    ID_PATTERN,
+    METHODS,
     PLACEMENTS,
     Auth,
     Condition,
@@ -30,11 +32,11 @@ from filehost_tui.hosts.spec import (
     Step,
 )
 from filehost_tui.hosts.spec_checks import check_spec
+from filehost_tui.hosts.spec_lines import key_line
 from filehost_tui.hosts.spec_reader import SpecError, TableReader, join
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_ID = re.compile(ID_PATTERN)
 _BASE_URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
-_METHODS = ("GET", "POST", "PUT")
 _KINDS = ", ".join(k.value for k in ErrorKind)
 
 
@@ -122,8 +124,8 @@ def _error_rules(data: Any, where: str) -> tuple[ErrorRule, ...]:
 def _step(data: Any, where: str, default_name: str) -> Step:
     t = TableReader(data, where)
     method = t.take("method", str, "GET").upper()
-    if method not in _METHODS:
-        raise SpecError(t.key("method"), f"must be one of {', '.join(_METHODS)}")
+    if method not in METHODS:
+        raise SpecError(t.key("method"), f"must be one of {', '.join(METHODS)}")
     body = t.take("body", str, None)
     if body not in (None, "file"):
         raise SpecError(t.key("body"), 'the only supported value is "file" (raw file body)')
@@ -251,9 +253,10 @@ def parse_spec(data: dict[str, Any], *, source: Path | None, builtin: bool) -> H
 
 
 def load_spec_file(path: Path, *, builtin: bool = False) -> HostSpec:
-    """One spec file; raises SpecError with a one-line message naming the file and key."""
+    """One spec file; raises SpecError with a one-line message naming the file, line and key."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError("", f"{path}: cannot read ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -261,7 +264,8 @@ def load_spec_file(path: Path, *, builtin: bool = False) -> HostSpec:
     try:
         return parse_spec(data, source=path, builtin=builtin)
     except SpecError as exc:
-        raise SpecError("", f"{path}: {exc}") from None
+        line = key_line(text, exc.key)
+        raise SpecError("", f"{path}{f':{line}' if line else ''}: {exc}") from None
 
 
 def builtin_spec_files() -> list[Path]:

@@ -1,6 +1,6 @@
 """What the archive cache may hold: the ZIPs that a pending, uploading or paused upload still
 needs. Everything else (archives of finished or cancelled items, `.part` files a killed build left)
-is removed at every engine start and after every cancel; see docs/architecture.md, "Archives".
+is removed at every engine start and after every cancel; see docs/architecture.md, 'Archives'.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Outcomes of finished transfers that the database could not take yet (a full disk, a lock held
-past every wait): see docs/architecture.md, "When the disk is full".
+past every wait): see docs/architecture.md, 'When the disk is full'.
 
 A finished transfer's link cannot be asked for again: losing it means sending the whole file a
 second time. So an outcome that cannot be written is kept in memory and retried by the ticker; a

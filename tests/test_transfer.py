@@ -148,13 +148,17 @@ def test_headers_are_lower_cased_and_last_value_wins(server, transfer):
     assert resp.text() == "ok"
 
 
-def test_redirect_followed_only_when_asked(server, transfer):
-    server.plan(Plan(status=302, headers={"Location": "/end.pl?xid=1"}, body=b""))
-    assert transfer.request("POST", server.url + "/upload.cgi").status == 302
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_redirect_is_returned_never_followed_and_is_a_failure(server, transfer, method):
+    location = "/files/abc?token=SECRET"
+    server.plan(Plan(status=302, headers={"Location": location}, body=b"http://h.example/abc"))
+    resp = transfer.request(method, server.url + "/upload.cgi")
 
-    server.plan(Plan(status=302, headers={"Location": "/end.pl?xid=1"}, body=b""))
-    resp = transfer.request("GET", server.url + "/upload.cgi", follow_redirects=True)
-    assert (resp.status, resp.url) == (200, server.url + "/end.pl?xid=1")
+    assert (resp.status, resp.url, len(server.requests)) == (302, server.url + "/upload.cgi", 1)
+    err = classify_response(resp)
+    assert err is not None and err.kind is ErrorKind.BAD_RESPONSE and not err.retryable
+    assert f"redirected to {server.url}/files/abc?token=***" in err.message
+    assert "SECRET" not in err.message
 
 
 def test_garbage_json_is_bad_response_with_excerpt(server, transfer):

@@ -6,9 +6,9 @@ that in C; Python only wakes every POLL_INTERVAL, runs the O(1) progress callbac
 small API replies.
 
 Transport failures become UploadError values with a kind (network, timeout, tls, cancelled, ...);
-HTTP statuses are returned as Response values and judged by classify.py. Messages never name a URL
-without redact_url() (re-exported here from filehost_tui.redact), because query strings carry tokens
-and API keys.
+HTTP statuses are returned as Response values and judged by classify.py. Redirects are never
+followed: a 3xx comes back as it is. Messages never name a URL without redact_url() (re-exported
+here from filehost_tui.redact), because query strings carry tokens and API keys.
 """
 
 from __future__ import annotations
@@ -148,12 +148,12 @@ class Transfer:
         multipart: Sequence[FieldPart | FilePart] | None = None,
         body_file: Path | None = None,
         basic_auth: tuple[str, str] | None = None,
-        follow_redirects: bool = False,
         progress: Progress | None = None,
         max_send_speed: int = 0,
         timeout: float | None = None,
     ) -> Response:
-        """Perform one request. HTTP error statuses are returned; transport failures raise UploadError."""
+        """Perform one request. HTTP statuses (3xx included) are returned; transport failures raise
+        UploadError."""
         bodies = [form is not None, json_body is not None, bool(multipart), body_file is not None]
         if sum(bodies) > 1:
             raise ValueError("give at most one of form, json_body, multipart, body_file")
@@ -165,7 +165,7 @@ class Transfer:
         sink = ReplyCollector()
         call = _ProgressCall(progress)
         with ExitStack() as stack:
-            self._set_common(curl, full_url, sink, timeout, max_send_speed, follow_redirects)
+            self._set_common(curl, full_url, sink, timeout, max_send_speed)
             extra = dict(headers or {})
             call.known_total = self._set_body(
                 curl, stack, method.upper(), extra, form, json_body, multipart, body_file
@@ -191,12 +191,9 @@ class Transfer:
         sink: ReplyCollector,
         timeout: float | None,
         max_send_speed: int,
-        follow_redirects: bool,
     ) -> None:
-        web = pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS
         curl.setopt(pycurl.URL, url)
-        curl.setopt(pycurl.PROTOCOLS, web)
-        curl.setopt(pycurl.REDIR_PROTOCOLS, web)
+        curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
         curl.setopt(pycurl.NOSIGNAL, 1)
         curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self.connect_timeout * 1000)))
         curl.setopt(pycurl.LOW_SPEED_LIMIT, self.low_speed_limit)
@@ -208,8 +205,7 @@ class Transfer:
         cafile = self.ca_bundle or system_ca_bundle()
         if cafile:
             curl.setopt(pycurl.CAINFO, cafile)
-        curl.setopt(pycurl.FOLLOWLOCATION, 1 if follow_redirects else 0)
-        curl.setopt(pycurl.MAXREDIRS, 10)
+        curl.setopt(pycurl.FOLLOWLOCATION, 0)  # a 3xx is the answer; classify.py says why
         curl.setopt(pycurl.MAX_SEND_SPEED_LARGE, max(0, int(max_send_speed)))
         curl.setopt(pycurl.UPLOAD_BUFFERSIZE, UPLOAD_BUFFER)
         curl.setopt(pycurl.TCP_KEEPALIVE, 1)

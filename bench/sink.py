@@ -5,7 +5,8 @@ and is built for correctness tests, not to stay out of the way at gigabytes per 
 reads the body in large chunks straight into one reused buffer, counts it, CRC32s only the file
 part's bytes (crc32 runs at several GB/s; MD5 would be the bottleneck), and answers
 `POST /` (multipart field `file`) with the link as plain text, like 0x0.st does. One thread per
-connection, keep-alive honoured, `Expect: 100-continue` answered at once so curl never waits.
+connection, keep-alive honoured, `Expect: 100-continue` answered at once so curl never waits
+(`Sink(answer_expect=False)` ignores it instead, as some servers do, to measure that case).
 
 It records, per request: when its first byte arrived, when the body ended (or the peer went away),
 how many file bytes arrived, and their CRC32, so the benchmarks can time transfers from the
@@ -102,7 +103,7 @@ def _serve_one(
     if method != "POST" or "content-length" not in headers:
         _reply(sock, 405 if method != "POST" else 411, "POST / with a Content-Length\n")
         return False
-    if headers.get("expect", "").lower() == "100-continue":
+    if sink.answer_expect and headers.get("expect", "").lower() == "100-continue":
         sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
     match = re.search(r'boundary="?([^";]+)"?', headers.get("content-type", ""))
     if match is None:
@@ -179,7 +180,8 @@ def _reply(sock: socket.socket, status: int, text: str) -> None:
 class Sink:
     """A 0x0-protocol sink on 127.0.0.1; a context manager. `uploads` lists every request seen."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, answer_expect: bool = True) -> None:
+        self.answer_expect = answer_expect
         self._server = _Server(self)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._cond = threading.Condition()

@@ -1,7 +1,7 @@
 """A small threaded HTTP(S) server on 127.0.0.1 for transfer tests.
 
 Tests need a real peer that misbehaves on purpose (stall, reset mid-body, answer 413 before reading,
-read slowly) and that can prove what it received without holding it: bodies are hashed and counted
+read slowly, break the connection in the middle of its reply) and that can prove what it received without holding it: bodies are hashed and counted
 as they stream in, and multipart bodies are split into parts on the fly, so a 1 GiB upload costs the
 server a few hundred KiB of memory.
 
@@ -44,6 +44,8 @@ class Plan:
     reset_after: int | None = None  # abort the connection (TCP RST) after this many body bytes
     early: bool = False  # answer before reading the body, then close
     drain_after_early: bool = True  # then read and drop the body (lingering close)
+    reset_in_reply: bool = False  # send the headers and half the body, then abort (TCP RST)
+    invite: bool = True  # answer `Expect: 100-continue` (False: ignore it, as old servers do)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise
             self.request = tls
         self.server.track(self.request, add=True)
+        self._continue_pending = False
         super().setup()
 
     def finish(self) -> None:
@@ -176,6 +179,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def handle_expect_100(self) -> bool:
+        """Invite the body only when about to read it, as a server that checks the headers first
+        does: an early answer goes out without a "100 Continue" before it."""
+        self._continue_pending = True
+        return True
+
+    def _invite_body(self) -> None:
+        if self._continue_pending:
+            self._continue_pending = False
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
 
     def do_GET(self) -> None:
         self._serve()
@@ -197,6 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(plan, got)
 
     def _read_body(self, length: int, plan: Plan) -> Received | None:
+        if plan.invite:
+            self._invite_body()
         ctype = self.headers.get("Content-Type", "")
         multipart = None
         if ctype.startswith("multipart/form-data") and "boundary=" in ctype:
@@ -254,7 +271,11 @@ class _Handler(BaseHTTPRequestHandler):
         if plan.early:
             self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if plan.reset_in_reply:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self._reset()
+        elif self.command != "HEAD":
             self.wfile.write(body)
 
     def _drain(self, length: int) -> None:

@@ -86,9 +86,41 @@ def test_client_errors_map_by_status(reply, status, kind):
     assert err is not None and err.kind is kind and not err.retryable
 
 
-@pytest.mark.parametrize("status", [200, 201, 204, 302])
-def test_success_and_redirect_without_rule_are_not_errors(reply, status):
+@pytest.mark.parametrize("status", [200, 201, 204])
+def test_success_without_rule_is_not_an_error(reply, status):
     assert classify_response(reply(status, b"" if status == 204 else b"{}")) is None
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_whose_body_is_a_link_is_a_failure_naming_the_location(reply, status):
+    resp = reply(status, b"https://host.example/f/abc", Location="https://host.example/login")
+    err = classify_response(resp)
+
+    assert err is not None and err.kind is ErrorKind.BAD_RESPONSE and not err.retryable
+    assert f"HTTP {status}" in err.message
+    assert "redirected to https://host.example/login" in err.message
+
+
+def test_redirect_location_is_made_absolute_masked_and_printable(reply, server):
+    err = classify_response(reply(302, b"", Location="/in\x1b]0;t\x07?sid=S3CR3T"))
+
+    assert err is not None
+    assert f"redirected to {server.url}/in\\x1b]0;t\\x07?sid=***" in err.message
+    assert "S3CR3T" not in err.message and "\x1b" not in err.message
+
+
+def test_redirect_without_location_is_a_failure(reply):
+    err = classify_response(reply(303, b""))
+    assert err is not None and err.kind is ErrorKind.BAD_RESPONSE
+    assert "without a Location" in err.message
+
+
+def test_a_step_that_expects_a_redirect_takes_it_as_its_reply(reply):
+    resp = reply(302, b"", Location="/end.pl?xid=1")
+    assert classify_response(resp, expect_redirect=True) is None
+    rule = ErrorRule(ErrorKind.AUTH, status=302, body_regex="login")
+    err = classify_response(reply(302, b"op=login"), [rule], expect_redirect=True)
+    assert err is not None and err.kind is ErrorKind.AUTH  # the spec's own rules still apply
 
 
 def test_garbage_json_reply_is_bad_response(reply):

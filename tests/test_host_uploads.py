@@ -235,6 +235,31 @@ def test_fault_ends_in_the_right_error_kind(
         assert error.retry_after == params["retry_after"]
 
 
+# Steps whose protocol answers with a 302 (read, never followed): there a redirect is the reply.
+EXPECTS_REDIRECT = {("1fichier", "upload"), ("filespace", "login")}
+
+
+@pytest.mark.parametrize("host_id", sorted(FAMILY_OF))
+def test_a_redirect_at_any_step_is_never_a_success(
+    host: Any, sample: Path, tmp_path: Path, host_id: str
+) -> None:
+    h = host(host_id)
+    h.upload(sample)
+    steps = list(dict.fromkeys(request_steps(h.fake)))
+    for step in steps:
+        fresh = tmp_path / f"{step}.bin"  # a new file: no host skips its upload as a duplicate
+        fresh.write_bytes(os.urandom(256 * 1024))
+        # times=3: a poll asks again after a failed reply, up to 3 in a row
+        h.fake.inject("redirect", step=step, times=3, to="/login?next=upload")
+        h.client = h.make_client()  # no cached login: the login step is asked too
+        error = h.failure(fresh)
+        h.fake.clear_faults()
+        if (host_id, step) in EXPECTS_REDIRECT:
+            continue  # the upload still fails: that step's reply lacks what the protocol needs
+        assert error.kind is ErrorKind.BAD_RESPONSE, f"{step}: {error}"
+        assert f"redirected to {h.fake.base_url}/login?next=***" in error.message, step
+
+
 def test_flood_lock_suggests_waiting_a_minute(host: Any, sample: Path) -> None:
     h = host("1fichier")
     h.fake.inject("flood")

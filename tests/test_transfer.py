@@ -18,6 +18,7 @@ import pytest
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.classify import classify_response
 from filehost_tui.hosts.transfer import (
+    EXPECT_CONTINUE_FROM,
     MAX_REPLY_BYTES,
     FieldPart,
     FilePart,
@@ -98,12 +99,30 @@ def test_raw_post_body_file_sends_content_length(server, transfer, tmp_path):
     assert got.headers["content-length"] == "100000"
 
 
-def test_no_expect_100_continue_header_is_sent(server, transfer, tmp_path):
-    path, _ = random_file(tmp_path / "f.bin", 2 * MiB)
-    transfer.request("POST", server.url + "/up", multipart=[FilePart("file", path, "f.bin")])
-    transfer.request("PUT", server.url + "/put", body_file=path)
+def test_large_bodies_ask_before_sending_small_ones_do_not(server, transfer, tmp_path):
+    big, _ = random_file(tmp_path / "big.bin", EXPECT_CONTINUE_FROM)
+    small, _ = random_file(tmp_path / "small.bin", EXPECT_CONTINUE_FROM - 1)
+    transfer.request("POST", server.url + "/up", multipart=[FilePart("file", big, "f.bin")])
+    transfer.request("PUT", server.url + "/put", body_file=big)
+    transfer.request("PUT", server.url + "/put", body_file=small)
+    transfer.request("POST", server.url + "/", form={"op": "login"})
 
-    assert all("expect" not in got.headers for got in server.requests)
+    expects = [got.headers.get("expect") for got in server.requests]
+    assert expects == ["100-continue", "100-continue", None, None]
+
+
+def test_server_that_ignores_expect_still_gets_the_whole_body(server, transfer, tmp_path):
+    path, md5 = random_file(tmp_path / "f.bin", 2 * MiB)
+    server.plan(Plan(invite=False))
+    resp = transfer.request("PUT", server.url + "/put", body_file=path)
+
+    got = server.requests[-1]
+    assert (resp.status, got.headers["expect"], got.size, got.md5) == (
+        200,
+        "100-continue",
+        2 * MiB,
+        md5,
+    )
 
 
 def test_form_and_json_bodies_and_params(server, transfer):
@@ -148,13 +167,17 @@ def test_headers_are_lower_cased_and_last_value_wins(server, transfer):
     assert resp.text() == "ok"
 
 
-def test_redirect_followed_only_when_asked(server, transfer):
-    server.plan(Plan(status=302, headers={"Location": "/end.pl?xid=1"}, body=b""))
-    assert transfer.request("POST", server.url + "/upload.cgi").status == 302
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_redirect_is_returned_never_followed_and_is_a_failure(server, transfer, method):
+    location = "/files/abc?token=SECRET"
+    server.plan(Plan(status=302, headers={"Location": location}, body=b"http://h.example/abc"))
+    resp = transfer.request(method, server.url + "/upload.cgi")
 
-    server.plan(Plan(status=302, headers={"Location": "/end.pl?xid=1"}, body=b""))
-    resp = transfer.request("GET", server.url + "/upload.cgi", follow_redirects=True)
-    assert (resp.status, resp.url) == (200, server.url + "/end.pl?xid=1")
+    assert (resp.status, resp.url, len(server.requests)) == (302, server.url + "/upload.cgi", 1)
+    err = classify_response(resp)
+    assert err is not None and err.kind is ErrorKind.BAD_RESPONSE and not err.retryable
+    assert f"redirected to {server.url}/files/abc?token=***" in err.message
+    assert "SECRET" not in err.message
 
 
 def test_garbage_json_is_bad_response_with_excerpt(server, transfer):
@@ -221,18 +244,63 @@ def test_reset_mid_body_is_network_error(server, transfer, tmp_path):
 
 @pytest.mark.parametrize("drain", [True, False], ids=["lingering-close", "hard-close"])
 def test_early_413_is_returned_and_classified_too_large(server, transfer, tmp_path, drain):
+    """A server that refuses on the headers alone gets asked first (`Expect: 100-continue`), so
+    its 413 arrives before any body byte and a hard close cannot race the body.
+
+    What is guaranteed is weaker than "always 413": a server slower to answer than the client's
+    wait for "100 Continue" (EXPECT_CONTINUE_WAIT_MS) gets the body after all; when it then
+    resets the connection, libcurl can fail on the send before it reads the refusal. That case
+    is a retryable network error, and never a success.
+    """
     path, _ = random_file(tmp_path / "f.bin", 16 * MiB)
     server.plan(
         Plan(status=413, early=True, drain_after_early=drain, body=b'{"value":"file_too_large"}')
     )
     started = time.monotonic()
-    resp = transfer.request("PUT", server.url + "/api/file/f.bin", body_file=path)
+    try:
+        err = classify_response(
+            transfer.request("PUT", server.url + "/api/file/f.bin", body_file=path)
+        )
+    except UploadError as exc:
+        err = exc
+        assert not drain and exc.kind is ErrorKind.NETWORK and exc.retryable, str(exc)
 
     assert time.monotonic() - started < 10
-    assert resp.status == 413
-    err = classify_response(resp)
-    assert err is not None and err.kind is ErrorKind.TOO_LARGE
+    assert err is not None
+    assert err.kind in (ErrorKind.TOO_LARGE, ErrorKind.NETWORK), str(err)
     assert transfer.request("GET", server.url + "/next").status == 200  # handle still usable
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (413, b'{"value":"file_too_large"}', ErrorKind.TOO_LARGE),
+        (404, b"no such upload server endpoint", ErrorKind.BAD_RESPONSE),
+        (500, b"disk full, try another server", ErrorKind.SERVER),
+        (302, b"http://h.example/file", ErrorKind.BAD_RESPONSE),
+    ],
+)
+def test_refusal_whose_connection_breaks_is_still_the_answer(
+    server, transfer, tmp_path, status, body, kind
+):
+    """The server's status line arrived, then a reset broke the transfer: the status is the
+    answer (kind and reason), not "Connection reset", which would retry the whole body."""
+    path, _ = random_file(tmp_path / "f.bin", 64 * 1024)
+    server.plan(Plan(status=status, body=body, reset_in_reply=True))
+    resp = transfer.request("PUT", server.url + "/api/file/f.bin", body_file=path)
+
+    assert resp.status == status and body.startswith(resp.body)
+    err = classify_response(resp)
+    assert err is not None and err.kind is kind
+    assert transfer.request("GET", server.url + "/next").status == 200
+
+
+def test_success_whose_connection_breaks_is_never_a_success(server, transfer, tmp_path):
+    path, _ = random_file(tmp_path / "f.bin", 64 * 1024)
+    server.plan(Plan(body=b"http://h.example/file/abc", reset_in_reply=True))
+    err, _ = upload_error(transfer.request, "PUT", server.url + "/put", body_file=path)
+
+    assert err.kind is ErrorKind.NETWORK and err.retryable
 
 
 def test_unreachable_port_is_network_error(transfer):

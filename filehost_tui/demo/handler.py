@@ -208,6 +208,10 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             return text_reply("Flood detected: IP Locked #1", 403)
         if kind == "rate_limit_body":
             return json_reply({"status": "error-rateLimit", "data": {}})
+        if kind == "redirect":
+            location = family.base + str(fault.param("to", "/login"))
+            status = int(fault.param("status", 302))
+            return text_reply(f"{family.base}/f/moved\n", status, (("Location", location),))
         return _status_reply(fault)
 
     def _read_up_to(self, body: BodyReader, limit: int) -> None:

@@ -3,6 +3,10 @@
 Hosts signal failure in their own ways (HTTP 200 with "Invalid token", 403 with "Flood detected"), so a
 spec's ErrorRules are tried first; only then the generic status mapping applies. Kinds decide the retry
 policy (errors.RETRYABLE_KINDS), so getting 429 vs 403 vs 5xx right here is what makes retries sane.
+
+Only a 2xx is a success. Redirects are never followed, so a 3xx means the request did not reach
+what it asked for: an upload answered "302 Location: /login" stored nothing, even when its body
+looks like a link.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
 
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.wire import Response, excerpt
+from filehost_tui.printable import printable
 from filehost_tui.redact import redact_url
 
 MAX_RETRY_AFTER = 24 * 3600.0  # a hint beyond a day is a broken header, not advice
@@ -54,15 +60,21 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return min(max(0.0, delay), MAX_RETRY_AFTER)
 
 
-def classify_response(resp: Response, rules: Sequence[ErrorRule] = ()) -> UploadError | None:
-    """The error this reply means, or None. Spec rules first (first match wins), then by status."""
+def classify_response(
+    resp: Response, rules: Sequence[ErrorRule] = (), *, expect_redirect: bool = False
+) -> UploadError | None:
+    """The error this reply means, or None. Spec rules first (first match wins), then by status.
+
+    `expect_redirect`: the step's protocol answers with a 3xx (a login that sets a cookie and
+    points at the account page), so a 3xx is that step's reply rather than a failure.
+    """
     header_hint = parse_retry_after(resp.headers.get("retry-after"))
     for rule in rules:
         if rule.matches(resp):
             hint = header_hint if header_hint is not None else rule.retry_after
             return UploadError(rule.kind, rule.message or _describe(resp), retry_after=hint)
     kind = _kind_for_status(resp.status)
-    if kind is None:
+    if kind is None or (expect_redirect and 300 <= resp.status < 400):
         return None
     hint = header_hint if kind in (ErrorKind.RATE_LIMITED, ErrorKind.SERVER) else None
     return UploadError(kind, _describe(resp), retry_after=hint)
@@ -77,12 +89,23 @@ def _kind_for_status(status: int) -> ErrorKind | None:
         return ErrorKind.TOO_LARGE
     if status >= 500:
         return ErrorKind.SERVER
-    if status >= 400 or status < 100:
+    if status >= 300 or status < 200:
         return ErrorKind.BAD_RESPONSE
     return None
 
 
 def _describe(resp: Response) -> str:
-    text = excerpt(resp.text())
     where = f"HTTP {resp.status} from {redact_url(resp.url)}"
+    if 300 <= resp.status < 400:
+        return f"{where}: {_redirect(resp)}"
+    text = excerpt(resp.text())
     return f"{where}: {text}" if text else where
+
+
+def _redirect(resp: Response) -> str:
+    """Where a 3xx pointed, as the user can check it: made absolute, tokens masked, one line."""
+    location = resp.headers.get("location", "").strip()
+    if not location:
+        return "a redirect without a Location (redirects are never followed)"
+    target = printable(excerpt(redact_url(urljoin(resp.url, location)), 200))
+    return f"redirected to {target} (redirects are never followed; check the host's URL)"

@@ -311,7 +311,9 @@ class HostClient:
                 run.relogged = True
                 self._tokens.invalidate(token)
                 continue
-            error = classify_response(resp, (*step.errors, *self.spec.errors))
+            error = classify_response(
+                resp, (*step.errors, *self.spec.errors), expect_redirect=step.expect_redirect
+            )
             if error is not None:
                 raise UploadError(
                     error.kind, f"{step.name}: {error.message}", retry_after=error.retry_after
@@ -353,7 +355,11 @@ class HostClient:
         auth = self.spec.auth
         assert auth.login is not None
         resp = self._send(run, auth.login, None)
-        error = classify_response(resp, (*auth.login.errors, *self.spec.errors))
+        error = classify_response(
+            resp,
+            (*auth.login.errors, *self.spec.errors),
+            expect_redirect=auth.login.expect_redirect,
+        )
         if error is not None:
             raise UploadError(error.kind, f"login: {error.message}", retry_after=error.retry_after)
         if auth.kind == "session_cookie":

@@ -86,7 +86,7 @@ def prepare(
     form = {k: _render(v, values, step) for k, v in step.form.items()}
     json_body = _render_json(step.json, values, step) if step.json is not None else None
     fields = [FieldPart(k, _render(v, values, step)) for k, v in step.fields.items()]
-    kw: dict[str, Any] = {"follow_redirects": step.follow_redirects}
+    kw: dict[str, Any] = {}
     if auth is not None:
         where = {"query": params, "header": headers, "json": json_body, "form": form}
         if auth.placement == "basic":

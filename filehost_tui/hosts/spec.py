@@ -82,7 +82,8 @@ class Step:
     form_from: str | None = None
     body_file: bool = False
     auth: bool = True
-    follow_redirects: bool = False
+    # The step's normal answer is a 3xx (read as it is, never followed); elsewhere a 3xx is a failure.
+    expect_redirect: bool = False
     extract: dict[str, Extract] = field(default_factory=dict)
     errors: tuple[ErrorRule, ...] = ()
     finish_if: Condition | None = None

@@ -146,7 +146,7 @@ def _step(data: Any, where: str, default_name: str) -> Step:
         form_from=t.take("form_from", str, None),
         body_file=body == "file",
         auth=t.take("auth", bool, True),
-        follow_redirects=t.take("follow_redirects", bool, False),
+        expect_redirect=t.take("expect_redirect", bool, False),
         extract={
             name: _extract(value, join(t.key("extract"), name))
             for name, value in t.take("extract", dict, {}).items()

@@ -6,9 +6,11 @@ that in C; Python only wakes every POLL_INTERVAL, runs the O(1) progress callbac
 small API replies.
 
 Transport failures become UploadError values with a kind (network, timeout, tls, cancelled, ...);
-HTTP statuses are returned as Response values and judged by classify.py. Messages never name a URL
-without redact_url() (re-exported here from filehost_tui.redact), because query strings carry tokens
-and API keys.
+HTTP statuses are returned as Response values and judged by classify.py. Redirects are never
+followed: a 3xx comes back as it is. A server that refuses a body early (413, 404, "disk full")
+has its answer returned even when it then breaks the connection under the body still being sent.
+Messages never name a URL without redact_url() (re-exported here from filehost_tui.redact), because
+query strings carry tokens and API keys.
 """
 
 from __future__ import annotations
@@ -60,6 +62,13 @@ __all__ = [
 UPLOAD_BUFFER = 2 * 1024 * 1024  # libcurl's maximum; fewer, larger socket writes at high speed
 USER_AGENT = f"filehost-tui/{__version__}"
 POLL_INTERVAL = 0.1  # seconds: the longest a cancel waits for the progress callback to run
+# Bodies from this size announce `Expect: 100-continue`, so a server can refuse on the headers alone
+# before a byte of the body leaves; below it the body is about one socket buffer, sent at once.
+EXPECT_CONTINUE_FROM = 1024 * 1024
+EXPECT_CONTINUE_WAIT_MS = 500  # a server that never answers the Expect gets the body after this
+# libcurl errors that mean "the connection broke": after one, a refusal the server already sent
+# (its status line arrived) is the answer, not the broken pipe it caused.
+_BROKEN_CONNECTION = frozenset({pycurl.E_SEND_ERROR, pycurl.E_RECV_ERROR, pycurl.E_PARTIAL_FILE})
 
 # Where distributions keep their CA bundle. Wheels of pycurl ship a libcurl compiled with one
 # distribution's path (e.g. /etc/pki/tls/certs/ca-bundle.crt), which does not exist on the others.
@@ -148,12 +157,12 @@ class Transfer:
         multipart: Sequence[FieldPart | FilePart] | None = None,
         body_file: Path | None = None,
         basic_auth: tuple[str, str] | None = None,
-        follow_redirects: bool = False,
         progress: Progress | None = None,
         max_send_speed: int = 0,
         timeout: float | None = None,
     ) -> Response:
-        """Perform one request. HTTP error statuses are returned; transport failures raise UploadError."""
+        """Perform one request. HTTP statuses (3xx included) are returned; transport failures raise
+        UploadError, except that a refusal which arrived before the connection broke is returned."""
         bodies = [form is not None, json_body is not None, bool(multipart), body_file is not None]
         if sum(bodies) > 1:
             raise ValueError("give at most one of form, json_body, multipart, body_file")
@@ -165,11 +174,12 @@ class Transfer:
         sink = ReplyCollector()
         call = _ProgressCall(progress)
         with ExitStack() as stack:
-            self._set_common(curl, full_url, sink, timeout, max_send_speed, follow_redirects)
+            self._set_common(curl, full_url, sink, timeout, max_send_speed)
             extra = dict(headers or {})
             call.known_total = self._set_body(
                 curl, stack, method.upper(), extra, form, json_body, multipart, body_file
             )
+            _set_expect(curl, extra, call.known_total)
             curl.setopt(pycurl.HTTPHEADER, _header_lines(extra))
             if basic_auth is not None:
                 curl.setopt(pycurl.HTTPAUTH, pycurl.HTTPAUTH_BASIC)
@@ -180,7 +190,10 @@ class Transfer:
             try:
                 self._perform(curl)
             except pycurl.error as exc:
-                raise self._failure(exc, method, full_url, sink, call) from None
+                failure = self._failure(exc, method, full_url, sink, call)
+                if failure is not None:
+                    raise failure from None
+                return sink.response(sink.status, full_url)
         status = int(curl.getinfo(pycurl.RESPONSE_CODE))
         return sink.response(status, curl.getinfo(pycurl.EFFECTIVE_URL) or full_url)
 
@@ -191,12 +204,9 @@ class Transfer:
         sink: ReplyCollector,
         timeout: float | None,
         max_send_speed: int,
-        follow_redirects: bool,
     ) -> None:
-        web = pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS
         curl.setopt(pycurl.URL, url)
-        curl.setopt(pycurl.PROTOCOLS, web)
-        curl.setopt(pycurl.REDIR_PROTOCOLS, web)
+        curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
         curl.setopt(pycurl.NOSIGNAL, 1)
         curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(self.connect_timeout * 1000)))
         curl.setopt(pycurl.LOW_SPEED_LIMIT, self.low_speed_limit)
@@ -208,8 +218,7 @@ class Transfer:
         cafile = self.ca_bundle or system_ca_bundle()
         if cafile:
             curl.setopt(pycurl.CAINFO, cafile)
-        curl.setopt(pycurl.FOLLOWLOCATION, 1 if follow_redirects else 0)
-        curl.setopt(pycurl.MAXREDIRS, 10)
+        curl.setopt(pycurl.FOLLOWLOCATION, 0)  # a 3xx is the answer; classify.py says why
         curl.setopt(pycurl.MAX_SEND_SPEED_LARGE, max(0, int(max_send_speed)))
         curl.setopt(pycurl.UPLOAD_BUFFERSIZE, UPLOAD_BUFFER)
         curl.setopt(pycurl.TCP_KEEPALIVE, 1)
@@ -266,7 +275,14 @@ class Transfer:
     @staticmethod
     def _failure(
         exc: pycurl.error, method: str, url: str, sink: ReplyCollector, call: _ProgressCall
-    ) -> BaseException:
+    ) -> BaseException | None:
+        """What a failed perform() raises, or None when the server's refusal is the answer.
+
+        A server that refuses a body before reading it (413, 404, 500 "disk full") and closes
+        makes the rest of the upload fail with a broken pipe or a reset. Reporting that would
+        lose the server's reason and retry the whole body, so a final refusal status that
+        arrived first wins. A 2xx never does: the body did not get through whole.
+        """
         code, text = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
         if call.error is not None:
             return call.error  # the caller's progress callback raised: surface its exception
@@ -277,6 +293,8 @@ class Transfer:
             return UploadError(
                 ErrorKind.BAD_RESPONSE, f"{where}: reply larger than {sink.limit} bytes"
             )
+        elif code in _BROKEN_CONNECTION and sink.status >= 300:
+            return None
         return transport_error(code, text, method, url)
 
 
@@ -317,11 +335,26 @@ def _wait(multi: pycurl.CurlMulti, cap: float) -> None:
         time.sleep(min(limit, 0.01))
 
 
+def _set_expect(curl: pycurl.Curl, headers: dict[str, str], body_size: int) -> None:
+    """Ask before sending a large body; never wait for small ones (or where the caller decided).
+
+    Without the Expect, a server that refuses early and closes races the body: libcurl may hit the
+    broken pipe before it reads the refusal, and the answer is lost. A server that ignores the
+    Expect costs EXPECT_CONTINUE_WAIT_MS once per upload; one that answers it costs a round trip
+    (bench/expect.py).
+    """
+    if any(k.lower() == "expect" for k in headers):
+        return
+    if body_size >= EXPECT_CONTINUE_FROM:
+        headers["Expect"] = "100-continue"
+        curl.setopt(pycurl.EXPECT_100_TIMEOUT_MS, EXPECT_CONTINUE_WAIT_MS)
+    else:
+        headers["Expect"] = ""  # libcurl's own threshold would otherwise decide
+
+
 def _header_lines(headers: Mapping[str, str]) -> list[str]:
-    lines = [f"{k}: {v}" for k, v in headers.items()]
-    if not any(k.lower() == "expect" for k in headers):
-        lines.append("Expect:")  # never wait for "100 Continue": it costs a round trip or a second
-    return lines
+    # "Name:" with nothing after it removes a header libcurl would add itself.
+    return [f"{k}: {v}" if v else f"{k}:" for k, v in headers.items()]
 
 
 def _open_local(path: Path) -> BinaryIO:

@@ -78,11 +78,19 @@ def with_params(url: str, params: Mapping[str, str] | None) -> str:
     return url + ("&" if "?" in url else "?") + urlencode(list(params.items()))
 
 
+_STATUS_LINE = re.compile(r"HTTP/[\d.]+\s+(\d{3})\b")
+
+
 class ReplyCollector:
-    """Response headers and body as libcurl hands them over; the body is capped."""
+    """Response headers and body as libcurl hands them over; the body is capped.
+
+    It notes the final status line, so that when the transfer fails afterwards it is known whether
+    the server had already answered, and with what.
+    """
 
     def __init__(self, limit: int = MAX_REPLY_BYTES) -> None:
         self.limit = limit
+        self.status = 0  # of the last final (non-1xx) status line seen; 0 = none yet
         self.items: list[tuple[str, str]] = []
         self.chunks: list[bytes] = []
         self.size = 0
@@ -91,7 +99,10 @@ class ReplyCollector:
     def header(self, line: bytes) -> None:
         text = line.decode("iso-8859-1").rstrip("\r\n")
         if text.startswith("HTTP/"):
-            self.items = []  # a new response (redirect, 1xx): keep only the last one's headers
+            self.items = []  # a new response (1xx, then the final one): keep only the last one's
+            match = _STATUS_LINE.match(text)
+            if match and not match.group(1).startswith("1"):
+                self.status = int(match.group(1))
         elif ":" in text:
             name, _, value = text.partition(":")
             self.items.append((name.strip().lower(), value.strip()))

@@ -104,7 +104,14 @@ def _step_keys() -> tuple[Key, ...]:
             "false for requests to a server that must not see it.",
             True,
         ),
-        Key("follow_redirects", "boolean", "Follow 3xx replies.", False),
+        Key(
+            "expect_redirect",
+            "boolean",
+            "This step's protocol answers with a 3xx (a login that sets a cookie and redirects, an "
+            "upload that redirects to a result page): the 3xx is judged as the reply. Otherwise a "
+            "3xx is a `bad_response` naming its Location. Redirects are never followed.",
+            False,
+        ),
         Key(
             "extract",
             "table of tables",

@@ -129,6 +129,7 @@ def run(engine: Engine, printer: LinePrinter, *, until_idle: bool) -> int:
     stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {s: signal.signal(s, on_signal) for s in stops}
     try:
+        engine.take_lock()  # a refused start must not print "runner started" first
         _announce(printer, engine)
         engine.start()
         last_summary = time.monotonic()

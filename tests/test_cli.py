@@ -73,7 +73,9 @@ def test_control_commands_change_status_and_refuse_illegal_moves(home, folder, c
     assert fh(home, "resume", "--all") == 0
     assert "upload 1: pending" in capsys.readouterr().out
     assert fh(home, "resume", "2") == 2
-    assert "upload 2 is cancelled; cannot resume it" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert out == ""  # a refusal is an error: on stderr, one line, like every exit 2
+    assert err.count("\n") == 1 and "upload 2 is cancelled; cannot resume it" in err
     assert fh(home, "retry", "2") == 0
     capsys.readouterr()
     fh(home, "status", "--json")

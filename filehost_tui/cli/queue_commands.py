@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from filehost_tui.cli.context import Context
 from filehost_tui.config import env_key
@@ -80,8 +81,8 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
             new = action(upload_id)
         except IllegalTransition as exc:
             skipped += 1
-            if args.ids:
-                print(f"upload {upload_id}: {exc}")
+            if args.ids:  # a refusal is an error: stderr, like every exit 2
+                print(f"filehost-tui: error: {exc}; see `filehost-tui status`", file=sys.stderr)
             continue
         changed += 1
         print(f"upload {upload_id}: {new}")

@@ -52,11 +52,14 @@ class Prompter:
                 return line.rstrip("\r\n") if line else None
             except EOFError:
                 return None
-        self.stderr.write(prompt)
-        self.stderr.flush()
         line = self.stdin.readline()
-        self.stderr.write("\n")  # the value is not echoed, so end the prompt's line ourselves
-        return line.rstrip("\r\n") if line else None
+        if not line:  # end of input: the error that follows is the only line
+            return None
+        # a pipe's value is not echoed, so the prompt ends its own line (after the read: nobody
+        # types into a pipe, and an empty one must not leave a dangling prompt)
+        self.stderr.write(prompt + "\n")
+        self.stderr.flush()
+        return line.rstrip("\r\n")
 
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:

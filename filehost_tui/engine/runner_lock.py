@@ -15,7 +15,6 @@ from typing import Literal
 from filehost_tui.errors import UserError
 from filehost_tui.paths import AppPaths
 
-
 Holder = Literal["runner", "tui"]
 HOLDERS: tuple[Holder, ...] = ("runner", "tui")
 

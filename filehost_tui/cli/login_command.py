@@ -161,8 +161,7 @@ def _verdict(info: AccountInfo | None) -> str:
 def _known_spec(ctx: Context, host_id: str) -> HostSpec:
     spec = ctx.registry.specs.get(host_id)
     if spec is None:
-        known = ", ".join(sorted(ctx.registry.specs)) or "none"
-        raise UserError(f"unknown host {host_id!r}; known hosts: {known}")
+        raise ctx.registry.unknown_host(host_id)
     return spec
 
 

@@ -22,7 +22,9 @@ from filehost_tui.units import human_size
 def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
     for host in args.host:
         spec = ctx.registry.specs.get(host)
-        if spec is not None and effective_bases(spec, ctx.config.host(host))[DEFAULT_BASE] is None:
+        if spec is None:
+            raise ctx.registry.unknown_host(host)
+        if effective_bases(spec, ctx.config.host(host))[DEFAULT_BASE] is None:
             raise UserError(
                 f"host {host} has no server: set base_url under [hosts.{host}] in "
                 f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"

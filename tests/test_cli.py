@@ -90,6 +90,11 @@ def test_links_and_stats_on_an_empty_queue(home, capsys):
     assert json.loads(capsys.readouterr().out) == []
     assert fh(home, "stats", "--json", "--period", "24h") == 0
     stats = json.loads(capsys.readouterr().out)
+    assert (sorted(stats), stats["period"], stats["hosts"]) == (
+        ["hosts", "period", "total"],
+        "24h",
+        {},
+    )
     assert stats["total"] == {
         "files": 0,
         "failed": 0,

@@ -87,24 +87,31 @@ class FileHostUpload(BaseModel):
 
 
 class UploadMetric(BaseModel):
-    """One row per finished upload: upserted on upload_id, so a retried success is one row."""
+    """One row per finished upload: upserted on upload_id, so a retried success is one row.
+
+    Columns and indexes keep the names scripts written for the original upload-metrics table
+    expect (item_id is that table's gallery id); migrations.py carries older layouts forward.
+    end_ts is indexed too: stats select a period by when uploads finished.
+    """
 
     id = AutoField()
     upload_id = IntegerField(unique=True)
-    item_id = IntegerField()
-    host_name = CharField()
-    status = CharField()  # "success" or "failed"
-    bytes = BigIntegerField(default=0)
-    duration_s = FloatField(default=0.0)
-    bytes_per_s = FloatField(default=0.0)
-    retry_count = IntegerField(default=0)
-    retryable = BooleanField(default=False)
+    host_name = CharField(index=True)
+    item_id = IntegerField(index=True)
+    status = CharField(index=True)  # "success" or "failed"
+    start_ts = FloatField(index=True)
+    end_ts = FloatField(index=True)
+    duration_seconds = FloatField(default=0.0)
+    bytes_uploaded = BigIntegerField(default=0)
+    total_bytes = BigIntegerField(default=0)
+    speed_kbps = FloatField(default=0.0)  # KiB/s
     error_message = TextField(null=True)
-    finished_ts = FloatField(default=now)
+    retry_count = IntegerField(default=0)
+    is_retryable = BooleanField(default=False)
+    recorded_ts = FloatField(default=now)
 
     class Meta:
         table_name = "upload_metrics"
-        indexes = ((("host_name", "finished_ts"), False), (("finished_ts",), False))
 
 
 class BandwidthSample(BaseModel):

@@ -12,14 +12,14 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from filehost_tui.cli.context import Context
-from filehost_tui.config import env_key
 from filehost_tui.credentials import (
     NOT_SECRET_FIELDS,
     delete_credentials,
+    env_names,
     read_credentials_file,
     store_credentials,
 )
@@ -91,7 +91,7 @@ def cmd_logout(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(f"unknown host {host_id!r} and nothing stored for it; known: {known}")
     name = spec.name if spec is not None else host_id
     print(f"{name}: credentials removed" if removed else f"{name}: no stored credentials")
-    still = [env_key(host_id, f.upper()) for f in fields if _env_set(host_id, f)]
+    still = _set_env_names(host_id, fields, fields)
     if still:
         print(
             f"filehost-tui: note: {', '.join(still)} still set in the environment and used",
@@ -173,12 +173,17 @@ def _fields_of_unknown(ctx: Context, host_id: str) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _env_set(host_id: str, field: str) -> bool:
-    return bool(os.environ.get(env_key(host_id, field.upper())))
+def _set_env_names(host_id: str, fields: Sequence[str], field_names: Sequence[str]) -> list[str]:
+    return [
+        name
+        for field in fields
+        for name in env_names(host_id, field, field_names)
+        if os.environ.get(name)
+    ]
 
 
 def _note_env_overrides(spec: HostSpec, values: Mapping[str, str]) -> None:
-    overridden = [env_key(spec.id, f.upper()) for f in values if _env_set(spec.id, f)]
+    overridden = _set_env_names(spec.id, list(values), spec.credential_fields)
     if overridden:
         print(
             f"filehost-tui: note: {', '.join(overridden)} set in the environment and wins over "

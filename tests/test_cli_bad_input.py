@@ -3,13 +3,15 @@ the queue left as it was (real CLI in a subprocess)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.hosts.spec_loader import builtin_spec_files
-from tests.cli_support import cli, write_config
+from tests.cli_support import base_url_env, cli, write_config
 
 
 def one_line_error(result) -> str:
@@ -92,3 +94,29 @@ def test_a_links_template_with_more_than_the_placeholders_is_an_error_at_load(
 
     assert "config.toml:2: [links].bbcode: " in err and problem in err
     assert "{url}, {item}, {host}, {file_id}" in err or "literal brace" in err
+
+
+NON_ASCII_KEY = "pd-Key-\u2019quoted\u00a0"  # a curly quote and a no-break space from a paste
+
+
+def test_a_non_ascii_api_key_for_a_basic_auth_host_fails_as_auth_not_a_crash(home, small_file):
+    with FakeHost("pixeldrain", credentials={"api_key": "k"}) as fake:
+        env = {**base_url_env("pixeldrain", fake), "FILEHOST_TUI_PIXELDRAIN_API_KEY": NON_ASCII_KEY}
+        assert cli(home, "add", str(small_file), "--host", "pixeldrain", env=env).returncode == 0
+        ran = cli(home, "run", "--until-idle", env=env)
+        (upload,) = json.loads(cli(home, "status", "--json").stdout)["uploads"]
+
+        assert ran.returncode == 1 and "Traceback" not in ran.stderr
+        assert (upload["status"], upload["error_kind"]) == ("failed", "auth")
+        assert "api key holds non-ASCII characters" in upload["error_message"]
+        assert "Basic auth" in upload["error_message"] and fake.received == []
+
+
+def test_login_with_a_non_ascii_api_key_for_a_basic_auth_host_is_refused(home):
+    result = cli(home, "login", "pixeldrain", stdin=f"{NON_ASCII_KEY}\n")
+    err = result.stderr.splitlines()[-1]  # after the echoed prompt of piped input
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert err.startswith("filehost-tui: error: the api key holds")
+    assert "api key holds non-ASCII characters" in err and "nothing stored" in err
+    assert not (home / "credentials.toml").exists()

@@ -24,7 +24,7 @@ from filehost_tui.credentials import (
     store_credentials,
 )
 from filehost_tui.errors import ErrorKind, UploadError, UserError
-from filehost_tui.hosts.client import AccountInfo, HostClient
+from filehost_tui.hosts.client import AccountInfo, HostClient, check_sendable
 from filehost_tui.hosts.spec import HostSpec
 from filehost_tui.redact import register_secret, scrub
 from filehost_tui.secret import Secret
@@ -69,6 +69,11 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     # A broken credentials.toml is reported before the user types anything.
     read_credentials_file(ctx.paths.credentials_file, check_permissions=False)
     values = read_fields(spec, Prompter(sys.stdin, sys.stderr))
+    if spec.auth.kind == "api_key" and spec.auth.credential in values:
+        try:
+            check_sendable(spec, spec.auth.credential, values[spec.auth.credential])
+        except UploadError as exc:
+            raise UserError(f"{exc.message}; nothing stored") from None
     info: AccountInfo | None = None
     if not args.no_verify:
         info = _verify(ctx, spec, values)

@@ -22,6 +22,7 @@ from filehost_tui.engine.metrics_store import PERIODS
 from filehost_tui.errors import UserError
 from filehost_tui.links import FORMATS
 from filehost_tui.paths import AppPaths
+from filehost_tui.printable import printable
 
 DESCRIPTION = (
     "Queue files and folders and upload them to file hosts. Without a command it opens the TUI; "
@@ -157,8 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return open_tui(ctx)
         return args.func(ctx, args)
-    except UserError as exc:
-        print(f"filehost-tui: error: {exc}", file=sys.stderr)
+    except UserError as exc:  # it may quote a path: controls and undecodable bytes as \xNN
+        print(f"filehost-tui: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         if exc.filename is None:

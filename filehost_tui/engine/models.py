@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from peewee import (
@@ -16,9 +17,33 @@ from peewee import (
     TextField,
 )
 
+from filehost_tui.file_names import diagnostic_text, has_undecodable
+
 
 def now() -> float:
     return time.time()
+
+
+class PathField(TextField):
+    """A file system path kept byte for byte: one that is not valid UTF-8 (which SQLite text
+    cannot hold) is stored as a BLOB of its bytes, and read back as the same str."""
+
+    def db_value(self, value: object) -> object:
+        if isinstance(value, str) and has_undecodable(value):
+            return os.fsencode(value)
+        return super().db_value(value)
+
+    def python_value(self, value: object) -> object:
+        if isinstance(value, bytes):
+            return os.fsdecode(value)
+        return super().python_value(value)
+
+
+class DiagnosticTextField(TextField):
+    """A message that may quote a file name with undecodable bytes: they are stored as \\xNN."""
+
+    def db_value(self, value: object) -> object:
+        return super().db_value(diagnostic_text(value) if isinstance(value, str) else value)
 
 
 class BaseModel(Model):
@@ -46,7 +71,7 @@ class Meta(BaseModel):
 
 class Item(BaseModel):
     id = AutoField()
-    path = TextField()
+    path = PathField()
     name = TextField()
     kind = CharField()  # "file" or "folder"
     total_size = BigIntegerField()
@@ -69,7 +94,7 @@ class FileHostUpload(BaseModel):
     retry_count = IntegerField(default=0)
     next_attempt_ts = FloatField(default=0.0)
     error_kind = CharField(null=True)
-    error_message = TextField(null=True)
+    error_message = DiagnosticTextField(null=True)
     download_url = TextField(null=True)
     file_id = TextField(null=True)
     lease_owner = CharField(null=True)
@@ -105,7 +130,7 @@ class UploadMetric(BaseModel):
     bytes_uploaded = BigIntegerField(default=0)
     total_bytes = BigIntegerField(default=0)
     speed_kbps = FloatField(default=0.0)  # KiB/s
-    error_message = TextField(null=True)
+    error_message = DiagnosticTextField(null=True)
     retry_count = IntegerField(default=0)
     is_retryable = BooleanField(default=False)
     recorded_ts = FloatField(default=now)

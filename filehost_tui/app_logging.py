@@ -14,7 +14,11 @@ LOG_NAME = "filehost-tui.log"
 def setup_file_logging(paths: AppPaths) -> logging.Handler:
     private_dir(paths.log_dir)
     handler = RotatingPrivateFileHandler(
-        paths.log_dir / LOG_NAME, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8"
+        paths.log_dir / LOG_NAME,
+        maxBytes=5 * 1024 * 1024,
+        backupCount=3,
+        encoding="utf-8",
+        errors="backslashreplace",  # a file name that is not UTF-8 must not lose the line
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("filehost_tui")

@@ -5,12 +5,16 @@ Errors name the file, line and key, because a user editing TOML over SSH needs t
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from string import Formatter
 from typing import Any
+from urllib.parse import urlsplit
 
 from filehost_tui.errors import UserError
 
@@ -136,11 +140,88 @@ def load_config(path: Path) -> Config:
         host_id: HostSettings(**_check_table(table, HostSettings, f"hosts.{host_id}", path, text))
         for host_id, table in hosts_raw.items()
     }
+    for host_id, settings in hosts.items():
+        _check_urls(settings, f"hosts.{host_id}", path, text)
     limits = Limits(**_check_table(raw.get("limits", {}), Limits, "limits", path, text))
     links = raw.get("links", {})
     if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
         raise _error(path, text, "links", "[links] must map a format name to a template string")
+    for fmt, template in links.items():
+        problem = _template_problem(fmt, template)
+        if problem:
+            raise _error(path, text, fmt, f"[links].{fmt}: {problem}")
     return Config(hosts=hosts, limits=limits, links=links, ca_bundle=_ca_bundle(raw, path, text))
+
+
+LINK_PLACEHOLDERS = ("url", "item", "host", "file_id")
+TEMPLATED_FORMATS = ("plain", "bbcode", "markdown")
+
+
+def _template_problem(fmt: str, template: str) -> str | None:
+    """Why a [links] template cannot be used, or None. Only the named placeholders are allowed:
+    str.format would otherwise read attributes or items of the values ({url.__class__})."""
+    if fmt not in TEMPLATED_FORMATS:
+        return f"no such format (templates: {', '.join(TEMPLATED_FORMATS)})"
+    allowed = ", ".join(f"{{{p}}}" for p in LINK_PLACEHOLDERS)
+    try:
+        fields = [
+            (name, spec) for _, name, spec, _ in Formatter().parse(template) if name is not None
+        ]
+    except ValueError as exc:
+        return f"{exc}; write a literal brace as {{{{ or }}}}"
+    for name, spec in fields:
+        if name not in LINK_PLACEHOLDERS:
+            return f"{{{name}}} is not a placeholder; use only {allowed}"
+        if "{" in (spec or ""):
+            return f"{{{name}:{spec}}} nests a placeholder; use only {allowed}"
+    try:
+        template.format(**dict.fromkeys(LINK_PLACEHOLDERS, ""))
+    except ValueError as exc:
+        return f"{exc}; use only {allowed}"
+    return None
+
+
+def _check_urls(settings: HostSettings, where: str, path: Path, text: str) -> None:
+    """A server address is checked now, not at the first transfer hours later."""
+    named = [
+        ("base_url", settings.base_url),
+        *(("bases." + k, v) for k, v in settings.bases.items()),
+    ]
+    for key, url in named:
+        if url is not None and not is_server_url(url):
+            raise _error(
+                path,
+                text,
+                key,
+                f"{where}.{key} = {url!r} is not a URL; write it as https://host[:port][/path]",
+            )
+
+
+def is_server_url(url: str) -> bool:
+    """An http(s) URL naming a host, with nothing a transfer would choke on (spaces, controls)."""
+    if not url or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def unknown_host_table(path: Path, host_id: str, known: Collection[str]) -> UserError:
+    """A [hosts.ID] table for an id no spec defines is a typo (its settings would be ignored)."""
+    text = path.read_text(encoding="utf-8")
+    close = difflib.get_close_matches(host_id, known, n=1)
+    hint = f"did you mean [hosts.{close[0]}]?" if close else f"known: {', '.join(sorted(known))}"
+    table = re.compile(
+        rf"^[ \t]*\[[ \t]*hosts[ \t]*\.[ \t]*[\"']?{re.escape(host_id)}[\"']?[ \t]*\]", re.M
+    )
+    match = table.search(text)
+    at = f"{path}:{text.count(chr(10), 0, match.start()) + 1}" if match else str(path)
+    return UserError(
+        f"{at}: [hosts.{host_id}]: no host has id {host_id!r}; {hint} Fix the table name or remove it"
+    )
 
 
 def _ca_bundle(raw: dict[str, Any], path: Path, text: str) -> str | None:

@@ -34,8 +34,20 @@ NOT_SECRET_FIELDS = frozenset({"username", "user", "login", "email"})
 _HEADER = "# filehost-tui credentials: keep this file private (chmod 600). Written by `login`.\n"
 
 
-def _env_value(host_id: str, field: str) -> str | None:
-    return os.environ.get(env_key(host_id, field.upper())) or None
+def env_names(host_id: str, field: str, field_names: Sequence[str]) -> list[str]:
+    """The environment variables that set a field, the first set one winning: its own name, and
+    for a host with a single credential called otherwise (Keep2Share's access_token) also
+    FILEHOST_TUI_<HOST>_API_KEY, the name a user of several hosts reaches for."""
+    names = [env_key(host_id, field.upper())]
+    if list(field_names) == [field] and field != "api_key":
+        names.append(env_key(host_id, "API_KEY"))
+    return names
+
+
+def env_value(host_id: str, field: str, field_names: Sequence[str]) -> str | None:
+    return next(
+        (os.environ[n] for n in env_names(host_id, field, field_names) if os.environ.get(n)), None
+    )
 
 
 def _check_private(path: Path, st: os.stat_result) -> None:
@@ -131,7 +143,7 @@ def _lookup(
     """field -> (value, source) for the fields found; the file is read only if still needed."""
     found: dict[str, tuple[str, str]] = {}
     for name in field_names:
-        value = _env_value(host_id, name)
+        value = env_value(host_id, name, field_names)
         if value:
             found[name] = (value, "env")
     missing = [n for n in field_names if n not in found]

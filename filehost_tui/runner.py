@@ -155,6 +155,7 @@ def run(
     previous = {s: signal.signal(s, on_signal) for s in stops}
     gave_up = None
     try:
+        engine.take_lock()  # a refused start must not print "runner started" first
         _announce(printer, engine)
         engine.start()
         last_summary = time.monotonic()

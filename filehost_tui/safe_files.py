@@ -15,8 +15,11 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import IO, Any
 
+from filehost_tui.errors import UserError
+
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+_OWNER_WX = stat.S_IWUSR | stat.S_IXUSR
 _POSIX = os.name == "posix"
 
 _BASE_FLAGS = {
@@ -31,13 +34,21 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     """Create `path` (and missing parents) with the leaf at 0700; tighten it if it is looser.
 
     An existing directory is only tightened when the current user owns it (chmod would fail
-    otherwise); call this only for directories that belong to the app.
+    otherwise); call this only for directories that belong to the app. One the user made
+    read-only (no owner write or search bit) is refused rather than quietly opened up again.
     """
     target = Path(path)
+    existed = target.is_dir()
     target.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     if _POSIX:
         st = target.stat()
-        if stat.S_IMODE(st.st_mode) != PRIVATE_DIR_MODE and st.st_uid == os.geteuid():
+        mode = stat.S_IMODE(st.st_mode)
+        if existed and st.st_uid == os.geteuid() and mode & _OWNER_WX != _OWNER_WX:
+            raise UserError(
+                f"{target} is read-only (mode {mode:04o}) and filehost-tui writes there; "
+                f"`chmod 700 {target}` or use --home DIR"
+            )
+        if mode != PRIVATE_DIR_MODE and st.st_uid == os.geteuid():
             # mkdir's mode is filtered by the umask (umask 0o200 would drop our own write bit),
             # and an existing directory may have been created by an older version at 0755.
             target.chmod(PRIVATE_DIR_MODE)

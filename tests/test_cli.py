@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from filehost_tui.cli.main import main
+from tests.cli_support import TIMEOUT, clean_env
 
 
 @pytest.fixture
@@ -73,7 +75,9 @@ def test_control_commands_change_status_and_refuse_illegal_moves(home, folder, c
     assert fh(home, "resume", "--all") == 0
     assert "upload 1: pending" in capsys.readouterr().out
     assert fh(home, "resume", "2") == 2
-    assert "upload 2 is cancelled; cannot resume it" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert out == ""  # a refusal is an error: on stderr, one line, like every exit 2
+    assert err.count("\n") == 1 and "upload 2 is cancelled; cannot resume it" in err
     assert fh(home, "retry", "2") == 0
     capsys.readouterr()
     fh(home, "status", "--json")
@@ -88,6 +92,11 @@ def test_links_and_stats_on_an_empty_queue(home, capsys):
     assert json.loads(capsys.readouterr().out) == []
     assert fh(home, "stats", "--json", "--period", "24h") == 0
     stats = json.loads(capsys.readouterr().out)
+    assert (sorted(stats), stats["period"], stats["hosts"]) == (
+        ["hosts", "period", "total"],
+        "24h",
+        {},
+    )
     assert stats["total"] == {
         "files": 0,
         "failed": 0,
@@ -321,3 +330,23 @@ def test_database_locked_by_another_process_is_a_clear_error(home, folder, tmp_p
     assert "stayed locked by another process; try again" in one_line_error(capsys)
     assert fh(home, "status", "--json") == 0
     assert len(json.loads(capsys.readouterr().out)["uploads"]) == 1
+
+
+def test_home_is_accepted_after_the_subcommand_too(tmp_path, folder):
+    home, other = tmp_path / "home", tmp_path / "other"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "filehost_tui", *args],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+
+    added = run("add", str(folder), "--host", "catbox", "--home", str(home))
+    assert added.returncode == 0, added.stderr
+    listed = run("--home", str(other), "status", "--json", "--home", str(home))
+    assert listed.returncode == 0, listed.stderr
+    assert [u["host"] for u in json.loads(listed.stdout)["uploads"]] == ["catbox"]
+    assert (home / "filehost-tui.db").exists() and not other.exists()

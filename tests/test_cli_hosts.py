@@ -11,7 +11,7 @@ import pytest
 
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.hosts.spec_loader import load_specs
-from tests.cli_support import run_main, write_config
+from tests.cli_support import base_url_env, cli, run_main, write_config
 
 RG_CREDS = {"username": "alice@example.invalid", "password": "pw-Hosts-Secret-1"}
 BUILTIN = load_specs(None).specs
@@ -207,3 +207,20 @@ def test_file_at_the_host_limit_is_accepted(capsys, home, tmp_path):
     code, out, _err = run_main(capsys, home, "add", str(edge), "--host", "catbox")
 
     assert code == 0 and "queued upload 1: edge.bin -> catbox" in out
+
+
+def test_api_key_variable_names_the_single_secret_of_a_host_that_calls_it_otherwise(tmp_path):
+    token = "k2s-Env-Token-9"
+    upload = tmp_path / "a.bin"
+    upload.write_bytes(b"k" * 5000)
+    home = tmp_path / "home"
+    with FakeHost("k2s", credentials={"access_token": token}) as fake:
+        env = {**base_url_env("keep2share", fake), "FILEHOST_TUI_KEEP2SHARE_API_KEY": token}
+        listed = cli(home, "hosts", "keep2share", "--json", env=env)
+        assert cli(home, "add", str(upload), "--host", "keep2share", env=env).returncode == 0
+        ran = cli(home, "run", "--until-idle", env=env)
+
+        assert json.loads(listed.stdout)["hosts"][0]["credentials"] == "env"
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert [r.size for r in fake.received] == [5000]
+        assert token not in ran.stdout + ran.stderr

@@ -105,6 +105,14 @@ def test_missing_input_for_a_required_field_is_bad_input(capsys, monkeypatch, ho
     assert not (home / "credentials.toml").exists()
 
 
+def test_login_with_empty_stdin_is_one_stderr_line(home):
+    result = cli(home, "login", "rapidgator", stdin="")
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "no input for username" in result.stderr
+    assert not (home / "credentials.toml").exists()
+
+
 def test_unreachable_host_exits_1_and_no_verify_stores_anyway(capsys, monkeypatch, home):
     with FakeHost("xfs_api") as fake:
         url = fake.base_url  # closed once the fake stops

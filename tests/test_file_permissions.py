@@ -183,3 +183,23 @@ def test_interrupted_runner_leaves_no_temp_files_and_a_private_archive(tmp_path)
     assert temp_files(home) == []
     assert len(list((home / "cache" / "archives").glob("*.zip"))) == 1  # kept for the next run
     assert loose_entries(home) == []
+
+
+def test_a_home_the_user_made_read_only_is_refused_not_chmodded(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o500)
+    result = cli(home, "status")
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"{home} is read-only (mode 0500)" in result.stderr and "chmod 700" in result.stderr
+    assert mode(home) == 0o500 and list(home.iterdir()) == []
+
+
+def test_a_home_created_under_a_umask_that_drops_write_is_made_usable(tmp_path):
+    home = tmp_path / "home"
+    result = cli(home, "status", umask=0o277)
+
+    assert result.returncode == 0, result.stderr
+    assert mode(home) == 0o700

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from filehost_tui.config import load_config
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.database import open_database
+from filehost_tui.engine.engine import Engine
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
+from filehost_tui.hosts.spec_loader import load_specs
 from tests.engine_harness import REPO, cli, make_home, start_engine, wait_until
 
 
@@ -224,14 +227,33 @@ def test_second_runner_refuses_to_start(tmp_path):
                 20,
                 "the lock",
             )
-            second = cli(paths, "run", "--until-idle", timeout=60)
-            assert second.returncode == 2
-            assert f"pid {first.pid}" in second.stderr
-            assert second.stderr.count("\n") == 1
+            for json_flag in ([], ["--json"]):
+                second = cli(paths, "run", "--until-idle", *json_flag, timeout=60)
+                assert second.returncode == 2
+                assert f"another runner (pid {first.pid})" in second.stderr
+                assert second.stderr.count("\n") == 1
+                assert second.stdout == ""  # refused before announcing "runner started"
         finally:
             first.send_signal(signal.SIGTERM)
             first.communicate(timeout=30)
         assert first.returncode == 128 + signal.SIGTERM
+
+
+def test_a_runner_refused_by_a_tui_says_the_tui_holds_the_queue(tmp_path):
+    paths = make_home(tmp_path / "home", {})
+    db = open_database(paths.database)
+    tui_engine = Engine(
+        paths, load_config(paths.config_file), load_specs(None), db, sink=print, holder="tui"
+    )
+    tui_engine.take_lock()
+    try:
+        refused = cli(paths, "run", "--until-idle", timeout=60)
+    finally:
+        tui_engine.stop()
+        db.close()
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert f"the filehost-tui TUI (pid {os.getpid()})" in refused.stderr
+    assert "another runner" not in refused.stderr and refused.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 
 import peewee
 
-from filehost_tui.config import Config, load_config
+from filehost_tui.config import (
+    Config,
+    env_key,
+    is_server_url,
+    load_config,
+    unknown_host_table,
+)
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.hosts.spec_loader import load_specs
 from filehost_tui.paths import AppPaths
@@ -22,7 +30,19 @@ class Context:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.paths.config_file)
+        config = load_config(self.paths.config_file)
+        for host_id in config.hosts:
+            # a host whose spec file did not load is reported as that file's problem instead
+            if host_id not in self.registry.specs and self.registry.problem_for(host_id) is None:
+                raise unknown_host_table(self.paths.config_file, host_id, self.registry.specs)
+        for host_id in self.registry.specs:
+            name = env_key(host_id, "BASE_URL")
+            url = os.environ.get(name)
+            if url and not is_server_url(url):
+                raise UserError(
+                    f"{name}={url!r} is not a URL; set it to https://host[:port][/path]"
+                )
+        return config
 
     @cached_property
     def registry(self) -> SpecRegistry:

@@ -12,19 +12,19 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from filehost_tui.cli.context import Context
-from filehost_tui.config import env_key
 from filehost_tui.credentials import (
     NOT_SECRET_FIELDS,
     delete_credentials,
+    env_names,
     read_credentials_file,
     store_credentials,
 )
 from filehost_tui.errors import ErrorKind, UploadError, UserError
-from filehost_tui.hosts.client import AccountInfo, HostClient
+from filehost_tui.hosts.client import AccountInfo, HostClient, check_sendable
 from filehost_tui.hosts.spec import HostSpec
 from filehost_tui.redact import register_secret, scrub
 from filehost_tui.secret import Secret
@@ -52,11 +52,14 @@ class Prompter:
                 return line.rstrip("\r\n") if line else None
             except EOFError:
                 return None
-        self.stderr.write(prompt)
-        self.stderr.flush()
         line = self.stdin.readline()
-        self.stderr.write("\n")  # the value is not echoed, so end the prompt's line ourselves
-        return line.rstrip("\r\n") if line else None
+        if not line:  # end of input: the error that follows is the only line
+            return None
+        # a pipe's value is not echoed, so the prompt ends its own line (after the read: nobody
+        # types into a pipe, and an empty one must not leave a dangling prompt)
+        self.stderr.write(prompt + "\n")
+        self.stderr.flush()
+        return line.rstrip("\r\n")
 
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
@@ -66,6 +69,11 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     # A broken credentials.toml is reported before the user types anything.
     read_credentials_file(ctx.paths.credentials_file, check_permissions=False)
     values = read_fields(spec, Prompter(sys.stdin, sys.stderr))
+    if spec.auth.kind == "api_key" and spec.auth.credential in values:
+        try:
+            check_sendable(spec, spec.auth.credential, values[spec.auth.credential])
+        except UploadError as exc:
+            raise UserError(f"{exc.message}; nothing stored") from None
     info: AccountInfo | None = None
     if not args.no_verify:
         info = _verify(ctx, spec, values)
@@ -88,7 +96,7 @@ def cmd_logout(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(f"unknown host {host_id!r} and nothing stored for it; known: {known}")
     name = spec.name if spec is not None else host_id
     print(f"{name}: credentials removed" if removed else f"{name}: no stored credentials")
-    still = [env_key(host_id, f.upper()) for f in fields if _env_set(host_id, f)]
+    still = _set_env_names(host_id, fields, fields)
     if still:
         print(
             f"filehost-tui: note: {', '.join(still)} still set in the environment and used",
@@ -158,8 +166,7 @@ def _verdict(info: AccountInfo | None) -> str:
 def _known_spec(ctx: Context, host_id: str) -> HostSpec:
     spec = ctx.registry.specs.get(host_id)
     if spec is None:
-        known = ", ".join(sorted(ctx.registry.specs)) or "none"
-        raise UserError(f"unknown host {host_id!r}; known hosts: {known}")
+        raise ctx.registry.unknown_host(host_id)
     return spec
 
 
@@ -171,12 +178,17 @@ def _fields_of_unknown(ctx: Context, host_id: str) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _env_set(host_id: str, field: str) -> bool:
-    return bool(os.environ.get(env_key(host_id, field.upper())))
+def _set_env_names(host_id: str, fields: Sequence[str], field_names: Sequence[str]) -> list[str]:
+    return [
+        name
+        for field in fields
+        for name in env_names(host_id, field, field_names)
+        if os.environ.get(name)
+    ]
 
 
 def _note_env_overrides(spec: HostSpec, values: Mapping[str, str]) -> None:
-    overridden = [env_key(spec.id, f.upper()) for f in values if _env_set(spec.id, f)]
+    overridden = _set_env_names(spec.id, list(values), spec.credential_fields)
     if overridden:
         print(
             f"filehost-tui: note: {', '.join(overridden)} set in the environment and wins over "

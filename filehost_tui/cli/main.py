@@ -22,6 +22,7 @@ from filehost_tui.engine.metrics_store import PERIODS
 from filehost_tui.errors import UserError
 from filehost_tui.links import FORMATS
 from filehost_tui.paths import AppPaths
+from filehost_tui.printable import printable
 
 DESCRIPTION = (
     "Queue files and folders and upload them to file hosts. Without a command it opens the TUI; "
@@ -35,13 +36,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"filehost-tui: error: {message}; see `filehost-tui --help`\n")
 
 
+HOME_HELP = "keep database, config, cache and logs in DIR"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="filehost-tui", description=DESCRIPTION)
-    parser.add_argument(
-        "--home", metavar="DIR", help="keep database, config, cache and logs in DIR"
-    )
+    parser.add_argument("--home", metavar="DIR", help=HOME_HELP)
     parser.add_argument("--version", action="version", version=f"filehost-tui {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    # Global options are accepted after the subcommand too; SUPPRESS leaves the value given
+    # before it alone when they are not repeated there.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", metavar="DIR", default=argparse.SUPPRESS, help=HOME_HELP)
+    sub = _Subcommands(parser.add_subparsers(dest="command", parser_class=_Parser), common)
 
     add = sub.add_parser("add", help="queue files or folders for upload")
     add.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (zipped)")
@@ -124,6 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Subcommands:
+    """add_parser with the global options added to every subcommand."""
+
+    def __init__(self, actions: argparse._SubParsersAction, common: argparse.ArgumentParser):
+        self._actions = actions
+        self._common = common
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        return self._actions.add_parser(name, parents=[self._common], **kwargs)
+
+
 def _upload_id(text: str) -> int:
     try:
         value = int(text)
@@ -157,8 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return open_tui(ctx)
         return args.func(ctx, args)
-    except UserError as exc:
-        print(f"filehost-tui: error: {exc}", file=sys.stderr)
+    except UserError as exc:  # it may quote a path: controls and undecodable bytes as \xNN
+        print(f"filehost-tui: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         if exc.filename is None:

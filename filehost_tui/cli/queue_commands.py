@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from filehost_tui.cli.context import Context
 from filehost_tui.config import env_key
@@ -22,7 +23,9 @@ from filehost_tui.units import human_size
 def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
     for host in args.host:
         spec = ctx.registry.specs.get(host)
-        if spec is not None and effective_bases(spec, ctx.config.host(host))[DEFAULT_BASE] is None:
+        if spec is None:
+            raise ctx.registry.unknown_host(host)
+        if effective_bases(spec, ctx.config.host(host))[DEFAULT_BASE] is None:
             raise UserError(
                 f"host {host} has no server: set base_url under [hosts.{host}] in "
                 f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"
@@ -81,8 +84,8 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
             new = action(upload_id)
         except IllegalTransition as exc:
             skipped += 1
-            if args.ids:
-                print(f"upload {upload_id}: {exc}")
+            if args.ids:  # a refusal is an error: stderr, like every exit 2
+                print(f"filehost-tui: error: {exc}; see `filehost-tui status`", file=sys.stderr)
             continue
         changed += 1
         print(f"upload {upload_id}: {new}")

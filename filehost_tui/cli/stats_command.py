@@ -12,7 +12,10 @@ from filehost_tui.units import human_size
 def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
     stats = ctx.metrics.stats(args.period)
     if args.json:
-        print(json.dumps({"period": args.period, **{h: s.as_dict() for h, s in stats.items()}}))
+        total = stats.pop("total")
+        # hosts under their own key: a user host spec may be called "period" or "total"
+        hosts = {h: s.as_dict() for h, s in stats.items()}
+        print(json.dumps({"period": args.period, "hosts": hosts, "total": total.as_dict()}))
         return 0
     print(
         f"{'host':<12} {'files':>6} {'failed':>6} {'bytes':>11} {'avg/s':>11} {'peak/s':>11} {'ok%':>6}"

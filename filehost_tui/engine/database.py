@@ -13,13 +13,11 @@ from pathlib import Path
 
 import peewee
 
+from filehost_tui.engine.migrations import MIGRATIONS
 from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
 from filehost_tui.errors import UserError
 
-SCHEMA_VERSION = 1
-
-# version N -> function that upgrades a database at version N-1 to N.
-MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {}
+SCHEMA_VERSION = 2
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -176,7 +174,12 @@ def _migrate(db: peewee.SqliteDatabase, path: Path) -> None:
             SchemaVersion.create(version=SCHEMA_VERSION)
         return
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
-    version = row.version if row else 0
+    if row is None or row.version < 1:
+        raise UserError(
+            f"database {path} has lost its schema version (the schema_version table is empty "
+            "or damaged); restore a backup or move it aside (the queue in it is lost)"
+        )
+    version = row.version
     if version > SCHEMA_VERSION:
         raise UserError(
             f"database {path} was written by a newer filehost-tui (schema {version}, this one knows "

@@ -37,7 +37,7 @@ from filehost_tui.engine.events import (
 from filehost_tui.engine.host_runtime import HostRuntime
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
-from filehost_tui.engine.runner_lock import RunnerLock
+from filehost_tui.engine.runner_lock import Holder, RunnerLock
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
@@ -87,7 +87,10 @@ class Engine:
         *,
         sink: EventSink,
         spawn: Spawn | None = None,
+        holder: Holder = "runner",
     ) -> None:
+        """`holder` says who drives this engine, so a process refused the runner lock is told
+        whether a runner or a TUI is uploading."""
         self.paths = paths
         self.config = config
         self.registry = registry
@@ -111,7 +114,7 @@ class Engine:
         self._tick_now = threading.Event()
         self._stopping = threading.Event()
         self._slots = threading.Semaphore(max(1, config.limits.max_concurrent))
-        self._runner_lock = RunnerLock(paths)
+        self._runner_lock = RunnerLock(paths, holder)
         self._doorbell: Doorbell | None = None
         self._finished = threading.Event()  # set while no upload is running
         self._finished.set()
@@ -124,10 +127,16 @@ class Engine:
 
     # ---- lifecycle --------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def take_lock(self) -> None:
+        """Become the one process uploading from this database, or raise UserError saying who is;
+        a face calls it before announcing itself, so a refused start announces nothing."""
         # a loose credentials.toml stops the start, before any upload is claimed
         read_credentials_file(self.paths.credentials_file)
         self._runner_lock.acquire()
+
+    def start(self) -> None:
+        if not self._runner_lock.held:
+            self.take_lock()
         try:
             self._record_journal(self.unsaved.prepare_journal())
         except OSError as exc:

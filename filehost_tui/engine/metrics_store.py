@@ -1,7 +1,7 @@
 """MetricsStore: one row per finished upload, sampled bandwidth, and the aggregates built from them.
 
 Rows are upserted on upload_id, so an upload that failed, was retried by the user and then succeeded
-counts as one success. Total bandwidth is the sum of the per-host samples of one tick (same ts), so
+counts as one success. A period holds the uploads that finished in it. Total bandwidth is the sum of the per-host samples of one tick (same ts), so
 no derived total is stored.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from filehost_tui.engine.models import BandwidthSample, Meta, UploadMetric
+from filehost_tui.engine.models import BandwidthSample, FileHostUpload, Meta, UploadMetric
 
 PERIODS = ("session", "24h", "7d", "30d", "all")
 _PERIOD_SECONDS = {"24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
@@ -68,35 +68,47 @@ class MetricsStore:
         bytes_per_s: float,
         retry_count: int = 0,
     ) -> None:
+        end = self.clock()
         self._upsert(
             upload_id=upload_id,
-            item_id=item,
             host_name=host,
+            item_id=item,
             status="success",
-            bytes=bytes,
-            duration_s=duration_s,
-            bytes_per_s=bytes_per_s,
-            retry_count=retry_count,
-            retryable=False,
+            start_ts=end - duration_s,
+            end_ts=end,
+            duration_seconds=duration_s,
+            bytes_uploaded=bytes,
+            total_bytes=bytes,
+            speed_kbps=bytes_per_s / 1024,
             error_message=None,
-            finished_ts=self.clock(),
+            retry_count=retry_count,
+            is_retryable=False,
+            recorded_ts=end,
         )
 
     def record_upload_failure(
         self, host: str, item: int, upload_id: int, message: str, retry_count: int, retryable: bool
     ) -> None:
+        """The upload row, when there is one, says when the last attempt started and how far it
+        got."""
+        end = self.clock()
+        row = FileHostUpload.get_or_none(FileHostUpload.id == upload_id)
+        start = row.started_ts if row is not None and row.started_ts else end
         self._upsert(
             upload_id=upload_id,
-            item_id=item,
             host_name=host,
+            item_id=item,
             status="failed",
-            bytes=0,
-            duration_s=0.0,
-            bytes_per_s=0.0,
-            retry_count=retry_count,
-            retryable=retryable,
+            start_ts=start,
+            end_ts=end,
+            duration_seconds=max(0.0, end - start),
+            bytes_uploaded=row.uploaded_bytes if row is not None else 0,
+            total_bytes=row.total_bytes if row is not None else 0,
+            speed_kbps=0.0,
             error_message=message,
-            finished_ts=self.clock(),
+            retry_count=retry_count,
+            is_retryable=retryable,
+            recorded_ts=end,
         )
 
     def _upsert(self, **values: object) -> None:
@@ -139,16 +151,17 @@ class MetricsStore:
         m = UploadMetric
         ok = peewee.Case(None, [(m.status == "success", 1)], 0)
         bad = peewee.Case(None, [(m.status == "failed", 1)], 0)
-        ok_dur = peewee.Case(None, [(m.status == "success", m.duration_s)], 0)
+        ok_dur = peewee.Case(None, [(m.status == "success", m.duration_seconds)], 0)
+        ok_bytes = peewee.Case(None, [(m.status == "success", m.bytes_uploaded)], 0)
         rows = (
             m.select(
                 m.host_name,
                 peewee.fn.SUM(ok).alias("files"),
                 peewee.fn.SUM(bad).alias("failed"),
-                peewee.fn.SUM(m.bytes).alias("bytes"),
+                peewee.fn.SUM(ok_bytes).alias("bytes"),
                 peewee.fn.SUM(ok_dur).alias("dur"),
             )
-            .where(m.finished_ts >= since)
+            .where(m.end_ts >= since)
             .group_by(m.host_name)
             .dicts()
         )
@@ -193,8 +206,8 @@ class MetricsStore:
         )
         peaks = {r["host_name"]: float(r["peak"]) for r in per_host}
         fastest = (
-            m.select(m.host_name, peewee.fn.MAX(m.bytes_per_s).alias("peak"))
-            .where((m.finished_ts >= since) & (m.status == "success"))
+            m.select(m.host_name, (peewee.fn.MAX(m.speed_kbps) * 1024).alias("peak"))
+            .where((m.end_ts >= since) & (m.status == "success"))
             .group_by(m.host_name)
             .dicts()
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from peewee import (
@@ -16,9 +17,33 @@ from peewee import (
     TextField,
 )
 
+from filehost_tui.file_names import diagnostic_text, has_undecodable
+
 
 def now() -> float:
     return time.time()
+
+
+class PathField(TextField):
+    """A file system path kept byte for byte: one that is not valid UTF-8 (which SQLite text
+    cannot hold) is stored as a BLOB of its bytes, and read back as the same str."""
+
+    def db_value(self, value: object) -> object:
+        if isinstance(value, str) and has_undecodable(value):
+            return os.fsencode(value)
+        return super().db_value(value)
+
+    def python_value(self, value: object) -> object:
+        if isinstance(value, bytes):
+            return os.fsdecode(value)
+        return super().python_value(value)
+
+
+class DiagnosticTextField(TextField):
+    """A message that may quote a file name with undecodable bytes: they are stored as \\xNN."""
+
+    def db_value(self, value: object) -> object:
+        return super().db_value(diagnostic_text(value) if isinstance(value, str) else value)
 
 
 class BaseModel(Model):
@@ -46,7 +71,7 @@ class Meta(BaseModel):
 
 class Item(BaseModel):
     id = AutoField()
-    path = TextField()
+    path = PathField()
     name = TextField()
     kind = CharField()  # "file" or "folder"
     total_size = BigIntegerField()
@@ -69,7 +94,7 @@ class FileHostUpload(BaseModel):
     retry_count = IntegerField(default=0)
     next_attempt_ts = FloatField(default=0.0)
     error_kind = CharField(null=True)
-    error_message = TextField(null=True)
+    error_message = DiagnosticTextField(null=True)
     download_url = TextField(null=True)
     file_id = TextField(null=True)
     lease_owner = CharField(null=True)
@@ -87,24 +112,31 @@ class FileHostUpload(BaseModel):
 
 
 class UploadMetric(BaseModel):
-    """One row per finished upload: upserted on upload_id, so a retried success is one row."""
+    """One row per finished upload: upserted on upload_id, so a retried success is one row.
+
+    Columns and indexes keep the names scripts written for the original upload-metrics table
+    expect (item_id is that table's gallery id); migrations.py carries older layouts forward.
+    end_ts is indexed too: stats select a period by when uploads finished.
+    """
 
     id = AutoField()
     upload_id = IntegerField(unique=True)
-    item_id = IntegerField()
-    host_name = CharField()
-    status = CharField()  # "success" or "failed"
-    bytes = BigIntegerField(default=0)
-    duration_s = FloatField(default=0.0)
-    bytes_per_s = FloatField(default=0.0)
+    host_name = CharField(index=True)
+    item_id = IntegerField(index=True)
+    status = CharField(index=True)  # "success" or "failed"
+    start_ts = FloatField(index=True)
+    end_ts = FloatField(index=True)
+    duration_seconds = FloatField(default=0.0)
+    bytes_uploaded = BigIntegerField(default=0)
+    total_bytes = BigIntegerField(default=0)
+    speed_kbps = FloatField(default=0.0)  # KiB/s
+    error_message = DiagnosticTextField(null=True)
     retry_count = IntegerField(default=0)
-    retryable = BooleanField(default=False)
-    error_message = TextField(null=True)
-    finished_ts = FloatField(default=now)
+    is_retryable = BooleanField(default=False)
+    recorded_ts = FloatField(default=now)
 
     class Meta:
         table_name = "upload_metrics"
-        indexes = ((("host_name", "finished_ts"), False), (("finished_ts",), False))
 
 
 class BandwidthSample(BaseModel):

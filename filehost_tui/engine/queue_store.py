@@ -22,6 +22,7 @@ from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.states import Action, IllegalTransition, Status, target
 from filehost_tui.errors import ErrorKind, UploadError, UserError
+from filehost_tui.file_names import name_text
 from filehost_tui.units import human_size
 
 MAX_BACKOFF_S = 600.0
@@ -137,7 +138,12 @@ class QueueStore:
                 with os.scandir(path):
                     pass
                 return _NewItem(
-                    path, name or path.name, "folder", size, count, folder_fingerprint(path)
+                    path,
+                    name_text(name or path.name),
+                    "folder",
+                    size,
+                    count,
+                    folder_fingerprint(path),
                 )
             if not path.is_file():
                 raise UserError(f"{path}: not a regular file or folder; add files or folders only")
@@ -152,7 +158,7 @@ class QueueStore:
             raise UserError(f"{path}: cannot read it ({exc.strerror}); check the path") from None
         if size == 0:
             raise UserError(f"{path}: the file is empty; hosts refuse empty files")
-        return _NewItem(path, name or path.name, "file", size, 1, file_fingerprint(path))
+        return _NewItem(path, name_text(name or path.name), "file", size, 1, file_fingerprint(path))
 
     def _check_size(self, item: _NewItem, host: str) -> None:
         limit = self.host_limits.get(host)

@@ -34,6 +34,7 @@ from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Completion, Outcome
 from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.file_names import name_text
 from filehost_tui.paths import AppPaths
 from filehost_tui.redact import SECRETS, scrub
 from filehost_tui.units import human_size
@@ -171,7 +172,8 @@ class UploadJob:
                 ErrorKind.TOO_LARGE,
                 f"{human_size(size)} is over {job.host}'s limit of {human_size(limit)}; split it",
             )
-        return path, (f"{job.name}.zip" if job.kind == "folder" else job.path.name)
+        # the host gets a name it can take: undecodable bytes of a file name spelled _xNN
+        return path, (f"{job.name}.zip" if job.kind == "folder" else name_text(job.path.name))
 
     def _archive(self) -> Path:
         """Build the item's ZIP once for all hosts (per-item lock); rebuilt when the folder changed."""

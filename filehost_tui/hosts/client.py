@@ -108,6 +108,22 @@ def effective_bases(spec: HostSpec, settings: HostSettings) -> dict[str, str | N
     return bases
 
 
+def check_sendable(spec: HostSpec, what: str, value: str) -> None:
+    """Raise an auth error when a credential bound for a header or Basic auth is not ASCII.
+
+    curl sends header bytes as they are and hosts take keys and tokens as ASCII, so such a value
+    is a paste gone wrong (a curly quote, a non-breaking space), not one to send.
+    """
+    placement = spec.auth.placement
+    if placement in ("header", "basic") and not value.isascii():
+        carrier = "Basic auth" if placement == "basic" else "headers"
+        raise UploadError(
+            ErrorKind.AUTH,
+            f"the {what.replace('_', ' ')} holds non-ASCII characters, which HTTP {carrier} "
+            f"cannot carry; set it again without them (`filehost-tui hosts {spec.id}` shows where it comes from)",
+        )
+
+
 class HostClient:
     """One per host; thread-safe (token cache shared by all the host's workers)."""
 
@@ -390,9 +406,10 @@ class HostClient:
         else:
             values[TOKEN_VAR] = token or ""
             default = f"{{{TOKEN_VAR}}}"
-        return AuthPlacement(
-            auth.placement, auth.name or "", render(auth.format or default, values)
-        )
+        value = render(auth.format or default, values)
+        what = auth.credential if auth.kind == "api_key" else "session token"
+        check_sendable(self.spec, what or "credential", value)
+        return AuthPlacement(auth.placement, auth.name or "", value)
 
     def _report(self, run: _Run, *, sending: bool = False, hashing: bool = False) -> Progress:
         """The progress callback for one request: bytes of the file when sending or hashing,

@@ -6,10 +6,12 @@ client.py. Nothing here knows about a particular host: a new host is a new file,
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filehost_tui.errors import UserError
 from filehost_tui.hosts.classify import ErrorRule
 
 DEFAULT_BASE = "base_url"
@@ -155,3 +157,26 @@ class SpecRegistry:
 
     specs: dict[str, HostSpec]
     errors: list[str]
+
+    def problem_for(self, host_id: str) -> str | None:
+        """The load error of the spec file that likely defined `host_id` (named by its file name
+        or its id), if one did not load."""
+        wanted = (f"{os.sep}{host_id}.toml:", repr(host_id))
+        return next((e for e in self.errors if any(w in e for w in wanted)), None)
+
+    def unknown_host(self, host_id: str) -> UserError:
+        """The error for a host id no spec defines: a spec file that did not load is the likely
+        reason, so its problem is named rather than only the ids that did load."""
+        problem = self.problem_for(host_id)
+        if problem is not None:
+            return UserError(
+                f"unknown host {host_id!r}: its spec did not load: {problem}; "
+                "fix that file (see `filehost-tui hosts`)"
+            )
+        known = ", ".join(sorted(self.specs)) or "none"
+        broken = (
+            f"; {len(self.errors)} host spec file(s) did not load, see `filehost-tui hosts`"
+            if self.errors
+            else ""
+        )
+        return UserError(f"unknown host {host_id!r}; known hosts: {known}{broken}")

@@ -24,7 +24,9 @@ def build_session(ctx: Context) -> TuiSession:
     pid = runner_pid(ctx.paths)
 
     def engine_factory(*, sink, spawn) -> Engine:
-        return Engine(ctx.paths, ctx.config, ctx.registry, ctx.db, sink=sink, spawn=spawn)
+        return Engine(
+            ctx.paths, ctx.config, ctx.registry, ctx.db, sink=sink, spawn=spawn, holder="tui"
+        )
 
     return TuiSession(
         paths=ctx.paths,

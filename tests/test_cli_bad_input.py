@@ -44,7 +44,7 @@ def test_add_to_a_host_whose_spec_is_broken_names_the_file_and_its_problem(home,
 
     err = one_line_error(cli(home, "add", str(small_file), "--host", "copyname"))
 
-    assert f"{spec}: " in err and "lnik" in err
+    assert f"{spec}:" in err and "lnik" in err  # the file, then the line of the key
     assert "unknown host 'copyname': its spec did not load" in err
     assert cli(home, "status", "--json").stdout.count('"id"') == 0
 

@@ -17,6 +17,8 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import tomli_w
+
 from filehost_tui import keyring_store
 from filehost_tui.config import env_key
 from filehost_tui.errors import UserError
@@ -98,34 +100,14 @@ def read_credentials_file(path: Path, *, check_permissions: bool = True) -> Tabl
     return _validate(path, raw)
 
 
-def _toml_string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
-
-
 def render_credentials(table: Table) -> str:
     """credentials.toml text for `table` (hosts and fields in sorted order, stable diffs)."""
-    chunks = [_HEADER]
-    for host_id in sorted(table):
-        fields = table[host_id]
-        if not fields:
-            continue
-        chunks.append(f"\n[{_toml_key(host_id)}]\n")
-        chunks.extend(f"{_toml_key(k)} = {_toml_string(fields[k])}\n" for k in sorted(fields))
-    return "".join(chunks)
+    ordered = {
+        host_id: {k: table[host_id][k] for k in sorted(table[host_id])}
+        for host_id in sorted(table)
+        if table[host_id]
+    }
+    return _HEADER + "\n" + tomli_w.dumps(ordered)
 
 
 def _write_file(paths: AppPaths, table: Table) -> None:

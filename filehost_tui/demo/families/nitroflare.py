@@ -15,6 +15,7 @@ from filehost_tui.demo.exchange import Reply, Request, json_reply, text_reply
 from filehost_tui.demo.families.base import Family, Route, new_id, route
 from filehost_tui.demo.recording import ReceivedFile
 
+MIB = 1024**2
 GIB = 1024**3
 
 
@@ -70,7 +71,7 @@ class Nitroflare(Family):
         limit = self.options["max_file_size"]
         if limit is not None and part.size > limit:
             return _file_error(
-                part.filename, f"File is too big. Max file size for your account: {limit // GIB} GB"
+                part.filename, f"File is too big. Max file size for your account: {limit // MIB} MB"
             )
         self.ctx.recorder.add_file(
             ReceivedFile(part.filename, part.size, part.md5, dict(data.fields), part.field)

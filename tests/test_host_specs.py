@@ -28,6 +28,11 @@ BUILTIN_IDS = {
     "pixeldrain",
     "catbox",
     "0x0",
+    "filedot",
+    "nitroflare",
+    "ddownload",
+    "filejoker",
+    "sendcm",
 }
 
 VALID = """

@@ -193,5 +193,10 @@ def catbox_upload(base: str, name: str, data: bytes, userhash: str = "") -> Resp
     return post_multipart(f"{base}/user/api.php", fields, [("fileToUpload", name, data)])
 
 
+def nitroflare_upload(base: str, name: str, data: bytes, user_hash: str = "h") -> Resp:
+    server = call("GET", f"{base}/plugins/fileupload/getServer").text.strip()
+    return post_multipart(server, {"user": user_hash}, [("files", name, data)])
+
+
 def zero_x0_upload(base: str, name: str, data: bytes) -> Resp:
     return post_multipart(f"{base}/", {}, [("file", name, data)])

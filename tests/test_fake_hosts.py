@@ -9,10 +9,12 @@ import re
 import threading
 import urllib.request
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import pytest
 from fakehost_client import (
     MULTIPART,
+    Resp,
     call,
     catbox_upload,
     gofile_upload,
@@ -21,6 +23,7 @@ from fakehost_client import (
     md5,
     multipart,
     multipart_stream,
+    nitroflare_upload,
     onefichier_upload,
     pixeldrain_upload,
     post_multipart,
@@ -51,6 +54,7 @@ def _link_of(family: str, base: str, name: str, data: bytes) -> str:
         "pixeldrain": lambda: f"{base}/u/" + pixeldrain_upload(base, name, data).json()["id"],
         "catbox": lambda: catbox_upload(base, name, data).text,
         "0x0": lambda: zero_x0_upload(base, name, data).text.strip(),
+        "nitroflare": lambda: nitroflare_upload(base, name, data).json()["files"][0]["url"],
     }
     return flows[family]()
 
@@ -65,6 +69,7 @@ CREDENTIALS = {
     "pixeldrain": {"api_key": "k"},
     "catbox": None,
     "0x0": None,
+    "nitroflare": {"user_hash": "h"},
 }
 
 
@@ -242,3 +247,44 @@ def test_unknown_path_is_404_and_unknown_family_is_refused() -> None:
         assert call("GET", f"{fake.base_url}/nothing").status == 404
     with pytest.raises(ValueError, match="unknown family"):
         FakeHost("dropbox")
+
+
+def _captcha_form(base: str) -> dict[str, str]:
+    """rand and the code of a fresh login page, read the way a person reads it."""
+    page = call("GET", f"{base}/login.html").text
+    rand = re.search(r'name="rand" value="([^"]+)"', page).group(1)
+    spans = re.findall(r"padding-left:(\d+)px;[^>]*>&#(\d+);", page)
+    code = "".join(chr(int(entity)) for _, entity in sorted(spans, key=lambda s: int(s[0])))
+    return {"rand": rand, "code": code}
+
+
+def test_xfs_session_captcha_variant_wants_the_drawn_code_once() -> None:
+    options = {"captcha": True, "login_field": "email"}
+    with FakeHost("xfs_session", credentials={"username": "u", "password": "p"},
+                  options=options) as fake:  # fmt: skip
+
+        def login(fields: dict[str, str]) -> Resp:
+            body = urlencode({"op": "login", "email": "u", "password": "p", **fields})
+            return call("POST", f"{fake.base_url}/", body=body.encode(),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+
+        first = _captcha_form(fake.base_url)
+        assert "Wrong captcha" in login({**first, "code": "x"}).text
+        assert "Wrong captcha" in login(first).text  # a rand is single use
+        assert login(_captcha_form(fake.base_url)).status == 302
+
+
+def test_nitroflare_refuses_a_wrong_user_hash_and_reads_key_info() -> None:
+    creds = {"user_hash": "h", "email": "e", "premium_key": "k"}
+    with FakeHost("nitroflare", credentials=creds) as fake:
+        refused = nitroflare_upload(fake.base_url, "a.bin", DATA, user_hash="bad").json()
+        assert refused == {"files": [{"name": "a.bin", "error": "Invalid user hash"}]}
+        info = call("GET", f"{fake.base_url}/api/v2/getKeyInfo",
+                    params={"user": "e", "premiumKey": "k"}).json()  # fmt: skip
+        assert info["type"] == "success" and info["result"]["status"] == "active"
+        assert fake.received == []
+
+
+def test_a_family_refuses_an_option_it_does_not_know() -> None:
+    with pytest.raises(ValueError, match="unknown option 'captcah'"):
+        FakeHost("xfs_session", options={"captcah": True})

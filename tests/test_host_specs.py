@@ -29,6 +29,11 @@ BUILTIN_IDS = {
     "pixeldrain",
     "catbox",
     "0x0",
+    "filedot",
+    "nitroflare",
+    "ddownload",
+    "filejoker",
+    "sendcm",
 }
 
 VALID = """
@@ -164,6 +169,12 @@ BAD_SPECS = {
     ),
     "unknown_auth_kind": (VALID.replace('kind = "api_key"', 'kind = "magic"'), "auth.kind", ""),
     "invalid_toml": (VALID.replace('name = "My host"', "name = "), "", "invalid TOML"),
+    "message_quotes_no_such_group": (
+        VALID
+        + '\n[[errors]]\nkind = "too_large"\nbody_regex = "too big"\nmessage = "max {limit}"\n',
+        "errors[0].message",
+        "{limit} is not a named group (?P<limit>...) of body_regex",
+    ),
 }
 
 

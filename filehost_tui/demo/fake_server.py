@@ -7,6 +7,9 @@ Usage::
         ...  # point the client at fake.base_url
         assert fake.received[0].md5 == expected
 
+`options` pick one host's variant of a shared family, e.g. `FakeHost("xfs_session",
+options={"captcha": True})`; each family's `defaults` lists the options it knows.
+
 Fault kinds (`inject(kind, times=1, step=..., **params)`; by default they hit the upload request,
 `garbage`/`no_link` hit the step carrying the link, `expired_token` the next token-using call):
 status (status=500/503/429, retry_after=S), reset (after_bytes=N), stall (after_bytes=N),
@@ -33,14 +36,17 @@ class FakeHost:
     """One family per server; a context manager. Thread-safe; every getter returns a copy."""
 
     def __init__(self, family: str, *, credentials: Mapping[str, str] | None = None,
-                 throttle_bps: int = 0, host: str = "127.0.0.1", port: int = 0) -> None:  # fmt: skip
+                 throttle_bps: int = 0, host: str = "127.0.0.1", port: int = 0,
+                 options: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
         self.family = family
         self._address = (host, port)
         self._recorder = Recorder()
         self._ctx = HostContext(
-            dict(credentials) if credentials is not None else None, self._recorder
+            dict(credentials) if credentials is not None else None,
+            self._recorder,
+            options=dict(options or {}),
         )
         self._impl = FAMILIES[family](self._ctx)
         self._faults = FaultQueue(

@@ -32,7 +32,9 @@ class ErrorRule:
     status: int | None = None  # HTTP status to match (None = any)
     body_regex: str | None = None  # re.search on the decoded body (None = any)
     retry_after: float | None = None  # wait hint when the host gives no Retry-After header
-    message: str | None = None  # user-facing text; default: a short excerpt of the body
+    message: str | None = None  # user-facing text; default: a short excerpt of the body.
+    # "{name}" in it is what body_regex's named group (?P<name>...) matched, so a host's own figure
+    # ("max 2048 Mb") reaches the user without the rest of its page.
 
     def matches(self, resp: Response) -> bool:
         if self.status is not None and resp.status != self.status:
@@ -72,12 +74,21 @@ def classify_response(
     for rule in rules:
         if rule.matches(resp):
             hint = header_hint if header_hint is not None else rule.retry_after
-            return UploadError(rule.kind, rule.message or _describe(resp), retry_after=hint)
+            message = _rule_message(rule, resp) if rule.message else _describe(resp)
+            return UploadError(rule.kind, message, retry_after=hint)
     kind = _kind_for_status(resp.status)
     if kind is None or (expect_redirect and 300 <= resp.status < 400):
         return None
     hint = header_hint if kind in (ErrorKind.RATE_LIMITED, ErrorKind.SERVER) else None
     return UploadError(kind, _describe(resp), retry_after=hint)
+
+
+def _rule_message(rule: ErrorRule, resp: Response) -> str:
+    """The rule's message with the body's named groups filled in (an unmatched group is empty)."""
+    assert rule.message is not None
+    found = re.search(rule.body_regex, resp.text()) if rule.body_regex else None
+    groups = {k: excerpt(v or "", 60) for k, v in (found.groupdict() if found else {}).items()}
+    return re.sub(r"\{(\w+)\}", lambda m: groups.get(m.group(1), m.group(0)), rule.message)
 
 
 def _kind_for_status(status: int) -> ErrorKind | None:

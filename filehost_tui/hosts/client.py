@@ -141,6 +141,7 @@ class HostClient:
         self._bases = effective_bases(spec, settings)
         self._tokens = TokenCache(spec.auth.ttl)
         self._md5_steps = {id(s) for s in spec.steps if "md5" in step_variables(s)}
+        self._session_steps = _session_steps(spec)
         self._transfer_args: dict[str, Any] = {"ca_bundle": ca_bundle}
         if settings.low_speed_limit is not None:
             self._transfer_args["low_speed_limit"] = settings.low_speed_limit
@@ -218,7 +219,13 @@ class HostClient:
         logged_in = self.spec.auth.kind in ("login", "session_cookie")
         if logged_in:
             self._token(run)
+        asked = bool(self.spec.account)
         for step in self.spec.account:
+            if step_variables(step) - run.values.keys():
+                # It needs an optional credential the user has not given (an account API that
+                # wants a key the uploads do not): nothing to ask with, so nothing verified.
+                asked = False
+                break
             try:
                 run.values.update(extract_all(step, self._perform(run, step)))
             except UploadError as exc:
@@ -227,7 +234,7 @@ class HostClient:
                 if not logged_in or exc.kind is not ErrorKind.BAD_RESPONSE:
                     raise
                 break
-        verified = bool(self.spec.account) or logged_in
+        verified = asked or logged_in
         values = run.values
         return AccountInfo(
             premium=_truthy(values.get("premium")),
@@ -314,7 +321,7 @@ class HostClient:
 
     def _perform(self, run: _Run, step: Step) -> Response:
         """Send a step; on a stale-token reply, log in again once and resend it once."""
-        uses_token = step.auth and self.spec.auth.kind in ("login", "session_cookie")
+        uses_token = id(step) in self._session_steps
         while True:
             token = self._token(run) if uses_token else None
             resp = self._send(run, step, self._placement(step, token))
@@ -370,14 +377,9 @@ class HostClient:
     def _login(self, run: _Run) -> str:
         auth = self.spec.auth
         assert auth.login is not None
-        resp = self._send(run, auth.login, None)
-        error = classify_response(
-            resp,
-            (*auth.login.errors, *self.spec.errors),
-            expect_redirect=auth.login.expect_redirect,
-        )
-        if error is not None:
-            raise UploadError(error.kind, f"login: {error.message}", retry_after=error.retry_after)
+        for step in auth.before_login:
+            run.values.update(extract_all(step, self._login_request(run, step)))
+        resp = self._login_request(run, auth.login)
         if auth.kind == "session_cookie":
             token = set_cookie(resp, auth.cookie_name or "")
         else:
@@ -388,6 +390,16 @@ class HostClient:
         run.secrets.append(str(token))
         run.trace(ValuesExtracted(auth.login.name, {TOKEN_VAR: token}))
         return str(token)
+
+    def _login_request(self, run: _Run, step: Step) -> Response:
+        """A step of logging in: sent without a token, judged by its own and the host's rules."""
+        resp = self._send(run, step, None)
+        error = classify_response(
+            resp, (*step.errors, *self.spec.errors), expect_redirect=step.expect_redirect
+        )
+        if error is not None:
+            raise UploadError(error.kind, f"login: {error.message}", retry_after=error.retry_after)
+        return resp
 
     def _placement(self, step: Step, token: str | None) -> AuthPlacement | None:
         auth = self.spec.auth
@@ -430,6 +442,15 @@ class HostClient:
             secrets.append(current)
         message = redact_text(f"{self.spec.id}: {exc.message}", secrets)
         return UploadError(exc.kind, message, retry_after=exc.retry_after)
+
+
+def _session_steps(spec: HostSpec) -> set[int]:
+    """Steps whose reply can say the login expired: those that carry the token, as placed auth or
+    as "{token}" in a template (an XFS upload form's sess_id is the session itself)."""
+    if spec.auth.kind not in ("login", "session_cookie"):
+        return set()
+    steps = (*spec.steps, *spec.account)
+    return {id(s) for s in steps if s.auth or TOKEN_VAR in step_variables(s)}
 
 
 def _truthy(value: Any) -> bool | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.hosts.captcha import CaptchaUnreadable, read_captcha
 from filehost_tui.hosts.jsonpath import lookup, parse_path
 from filehost_tui.hosts.spec import Condition, Extract, Step
 from filehost_tui.hosts.template import MissingVariable, as_text, render
@@ -140,7 +141,17 @@ def _search(pattern: str, text: str) -> str | None:
 
 
 def extract_value(ex: Extract, resp: Response) -> Any:
-    """The value an Extract describes, or None if the reply does not have it."""
+    """The value an Extract describes, or None if the reply does not have it.
+
+    A captcha that is there but cannot be read raises CaptchaUnreadable, even if optional: a guess
+    is worse than no login (hosts lock accounts after a few wrong answers)."""
+    if ex.captcha is not None:
+        try:
+            return read_captcha(ex.captcha, resp.text())
+        except CaptchaUnreadable as exc:
+            if exc.absent and ex.optional:
+                return None
+            raise
     if ex.json is not None:
         value = lookup(resp.json(), _parse(ex.json))
     elif ex.header is not None:
@@ -162,7 +173,10 @@ def extract_all(step: Step, resp: Response) -> dict[str, Any]:
     """Every variable the step extracts; a required one missing is a bad reply."""
     values: dict[str, Any] = {}
     for name, ex in step.extract.items():
-        value = extract_value(ex, resp)
+        try:
+            value = extract_value(ex, resp)
+        except CaptchaUnreadable as exc:
+            raise UploadError(ErrorKind.BAD_RESPONSE, f"{step.name}: {name}: {exc}") from None
         if value is None and not ex.optional:
             raise UploadError(
                 ErrorKind.BAD_RESPONSE,

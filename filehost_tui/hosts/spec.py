@@ -19,17 +19,35 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 METHODS = ("GET", "POST", "PUT")
 AUTH_KINDS = ("none", "api_key", "login", "session_cookie")
 PLACEMENTS = ("query", "header", "json", "form", "basic")
+CAPTCHA_KINDS = ("positioned_digits",)
 TOKEN_VAR = "token"
+
+
+@dataclass(frozen=True)
+class Captcha:
+    """A captcha the host draws in its HTML, answered by reading it (no OCR, no guessing).
+
+    `kind = "positioned_digits"`: each digit is a `<span>` placed with `padding-left: Npx`
+    (as a character or an entity such as `&#55;`); the answer is the digits ordered by offset.
+    `length` is how many digits the code has: fewer or more found, two at one offset, or a placed
+    span without a digit fail the step. `within` (a regex; `.` matches newlines) narrows the search
+    to part of the page (group 1 when it has a group), for pages with other offset spans.
+    """
+
+    kind: str
+    length: int
+    within: str | None = None
 
 
 @dataclass(frozen=True)
 class Extract:
     """Where a variable's value is read from in a reply.
 
-    Exactly one source (`json` path, `header`, `cookie` from Set-Cookie, or the whole `body`);
-    `regex` alone searches the body, and after another source it narrows that value (group 1 when
-    the pattern has a group). `html` unescapes entities (an action URL scraped from a page).
-    `optional` values may be missing without failing the step.
+    Exactly one source (`json` path, `header`, `cookie` from Set-Cookie, the whole `body`, or the
+    answer to a `captcha` drawn in the page); `regex` alone searches the body, and after another
+    source (not `captcha`) it narrows that value (group 1 when the pattern has a group). `html`
+    unescapes entities (an action URL scraped from a page). `optional` values may be missing
+    without failing the step.
     """
 
     json: str | None = None
@@ -39,6 +57,7 @@ class Extract:
     body: bool = False
     html: bool = False
     optional: bool = False
+    captcha: Captcha | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +128,9 @@ class Auth:
       re-login and one retry.
     - session_cookie: like login, but the token is the `cookie_name` cookie of the login reply and
       it is sent back as a Cookie header.
+
+    `before_login` steps run, in order and without credentials placed, before every login; what
+    they extract (a login form's hidden fields, a captcha's answer) the login step may use.
     """
 
     kind: str = "none"
@@ -120,6 +142,7 @@ class Auth:
     ttl: float = 3600.0
     stale_patterns: tuple[str, ...] = ()
     cookie_name: str | None = None
+    before_login: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)

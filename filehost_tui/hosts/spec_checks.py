@@ -80,7 +80,7 @@ def _check_step(spec: HostSpec, step: Step, where: str, defined: set[str]) -> No
         raise SpecError(
             join(where, "form_from"), "only a multipart (file_field) step echoes a form"
         )
-    placement = spec.auth.placement if step.auth and where != "auth.login" else None
+    placement = spec.auth.placement if step.auth and not where.startswith("auth.") else None
     if placement == "json" and step.json is None:
         raise SpecError(where, "auth.in = json but this step sends no JSON body; set auth = false")
     if placement == "form" and not (step.form or step.file_field):
@@ -109,9 +109,16 @@ def _check_auth(spec: HostSpec) -> None:
         if TOKEN_VAR in spec.credential_fields:
             raise SpecError("credential_fields", f"{TOKEN_VAR!r} is the login token's name here")
         defined = builtin_vars(spec) - {TOKEN_VAR}
+        for i, step in enumerate(auth.before_login):
+            _check_step(spec, step, f"auth.before_login[{i}]", defined)
+            defined |= set(step.extract)
         _check_step(spec, auth.login, "auth.login", defined)
     if auth.kind == "login" and (auth.login is None or TOKEN_VAR not in auth.login.extract):
         raise SpecError("auth.login.extract", f"login auth must extract {TOKEN_VAR!r}")
+    if auth.before_login and auth.kind not in ("login", "session_cookie"):
+        raise SpecError("auth.before_login", "only login and session_cookie auth log in")
+    if any(step.sends_file for step in auth.before_login):
+        raise SpecError("auth.before_login", "a step before the login cannot send the file")
     if auth.kind == "session_cookie" and not auth.cookie_name:
         raise SpecError("auth.cookie_name", "session_cookie auth needs the cookie's name")
     if auth.format is not None:

@@ -18,11 +18,13 @@ from filehost_tui.hosts.classify import ErrorRule
 from filehost_tui.hosts.jsonpath import parse_path
 from filehost_tui.hosts.spec import (
     AUTH_KINDS,
+    CAPTCHA_KINDS,
     DEFAULT_BASE,
     ID_PATTERN,
     METHODS,
     PLACEMENTS,
     Auth,
+    Captcha,
     Condition,
     Extract,
     HostSpec,
@@ -58,8 +60,24 @@ def _json_path(value: str | None, key: str) -> str | None:
     return value
 
 
+def _captcha(t: TableReader) -> Captcha:
+    kind = t.take("kind", str)
+    if kind not in CAPTCHA_KINDS:
+        raise SpecError(t.key("kind"), f"must be one of {', '.join(CAPTCHA_KINDS)}")
+    captcha = Captcha(
+        kind=kind,
+        length=t.take("length", int),
+        within=_regex(t.take("within", str, None), t.key("within")),
+    )
+    t.finish()
+    if captcha.length < 1:
+        raise SpecError(t.key("length"), "must be at least 1")
+    return captcha
+
+
 def _extract(data: Any, where: str) -> Extract:
     t = TableReader(data, where)
+    captcha = t.sub("captcha", None)
     ex = Extract(
         json=_json_path(t.take("json", str, None), t.key("json")),
         regex=_regex(t.take("regex", str, None), t.key("regex")),
@@ -68,13 +86,18 @@ def _extract(data: Any, where: str) -> Extract:
         body=t.take("body", bool, False),
         html=t.take("html", bool, False),
         optional=t.take("optional", bool, False),
+        captcha=_captcha(captcha) if captcha is not None else None,
     )
     t.finish()
-    sources = [s for s in (ex.json, ex.header, ex.cookie) if s is not None] + (
+    sources = [s for s in (ex.json, ex.header, ex.cookie, ex.captcha) if s is not None] + (
         [1] if ex.body else []
     )
     if len(sources) > 1 or (not sources and ex.regex is None):
-        raise SpecError(where, "needs exactly one of json, header, cookie, body (or regex alone)")
+        raise SpecError(
+            where, "needs exactly one of json, header, cookie, body, captcha (or regex alone)"
+        )
+    if ex.captcha is not None and (ex.regex is not None or ex.html):
+        raise SpecError(where, "a captcha reads the page itself; narrow it with captcha.within")
     return ex
 
 
@@ -108,17 +131,25 @@ def _error_rules(data: Any, where: str) -> tuple[ErrorRule, ...]:
         kind = t.take("kind", str)
         if kind not in {k.value for k in ErrorKind}:
             raise SpecError(t.key("kind"), f"unknown error kind {kind!r} (known: {_KINDS})")
-        rules.append(
-            ErrorRule(
-                kind=ErrorKind(kind),
-                status=t.take("status", int, None),
-                body_regex=_regex(t.take("body_regex", str, None), t.key("body_regex")),
-                retry_after=t.take("retry_after", float, None),
-                message=t.take("message", str, None),
-            )
+        rule = ErrorRule(
+            kind=ErrorKind(kind),
+            status=t.take("status", int, None),
+            body_regex=_regex(t.take("body_regex", str, None), t.key("body_regex")),
+            retry_after=t.take("retry_after", float, None),
+            message=t.take("message", str, None),
         )
         t.finish()
+        _check_message_groups(rule, t.key("message"))
+        rules.append(rule)
     return tuple(rules)
+
+
+def _check_message_groups(rule: ErrorRule, key: str) -> None:
+    """Every "{name}" in a rule's message must be a named group of its body_regex."""
+    groups = set(re.compile(rule.body_regex).groupindex) if rule.body_regex else set()
+    for name in re.findall(r"\{(\w+)\}", rule.message or ""):
+        if name not in groups:
+            raise SpecError(key, f"{{{name}}} is not a named group (?P<{name}>...) of body_regex")
 
 
 def _step(data: Any, where: str, default_name: str) -> Step:
@@ -187,6 +218,7 @@ def _auth(t: TableReader | None) -> Auth:
     if placement is not None and placement not in PLACEMENTS:
         raise SpecError(t.key("in"), f"must be one of {', '.join(PLACEMENTS)}")
     login = t.take("login", dict, None)
+    before_login = t.take("before_login", list, [])
     auth = Auth(
         kind=kind,
         credential=t.take("credential", str, None),
@@ -197,6 +229,10 @@ def _auth(t: TableReader | None) -> Auth:
         ttl=t.take("ttl", float, 3600.0),
         stale_patterns=t.strings("stale_patterns", ()),
         cookie_name=t.take("cookie_name", str, None),
+        before_login=tuple(
+            _step(s, f"{t.key('before_login')}[{i}]", f"before_login{i + 1}")
+            for i, s in enumerate(before_login)
+        ),
     )
     for i, pattern in enumerate(auth.stale_patterns):
         _regex(pattern, f"{t.key('stale_patterns')}[{i}]")

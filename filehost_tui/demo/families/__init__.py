@@ -6,6 +6,7 @@ from filehost_tui.demo.families.base import Family, HostContext
 from filehost_tui.demo.families.catbox import Catbox
 from filehost_tui.demo.families.gofile import Gofile
 from filehost_tui.demo.families.k2s import K2s
+from filehost_tui.demo.families.nitroflare import Nitroflare
 from filehost_tui.demo.families.onefichier import OneFichier
 from filehost_tui.demo.families.pixeldrain import Pixeldrain
 from filehost_tui.demo.families.rapidgator import Rapidgator
@@ -25,6 +26,7 @@ FAMILIES: dict[str, type[Family]] = {
         Pixeldrain,
         Catbox,
         ZeroX0,
+        Nitroflare,
     )
 }
 

@@ -12,9 +12,9 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from filehost_tui.demo.exchange import Reply, Request, html_reply, text_reply
 from filehost_tui.demo.recording import Recorder
@@ -36,11 +36,13 @@ def route(methods: str, pattern: str, step: str, handler: Handler) -> Route:
 
 @dataclass
 class HostContext:
-    """What a family needs from its server. `base_url` is filled in once the port is bound."""
+    """What a family needs from its server. `base_url` is filled in once the port is bound;
+    `options` pick one host's variant of the family's protocol (see `Family.defaults`)."""
 
     credentials: Mapping[str, str] | None
     recorder: Recorder
     base_url: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def credential(self, *names: str) -> str | None:
         if self.credentials is None:
@@ -62,14 +64,23 @@ def new_id(length: int = 12) -> str:
 
 
 class Family:
-    """Base class. Subclasses set `name`, `link_step`, `token_steps` and return their routes."""
+    """Base class. Subclasses set `name`, `link_step`, `token_steps` and return their routes.
+
+    Hosts that run one protocol with small differences (XFileSharing sites) share a family; its
+    `defaults` name every option a variant may set, so a misspelt option is refused."""
 
     name: ClassVar[str] = ""
     link_step: ClassVar[str] = "upload"  # the step whose reply carries the link
     token_steps: ClassVar[tuple[str, ...]] = ("upload",)  # steps that present a token or key
+    defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, ctx: HostContext) -> None:
+        unknown = sorted(set(ctx.options) - set(self.defaults))
+        if unknown:
+            known = ", ".join(sorted(self.defaults)) or "none"
+            raise ValueError(f"{self.name}: unknown option {unknown[0]!r}; known: {known}")
         self.ctx = ctx
+        self.options = {**self.defaults, **ctx.options}
         self.lock = threading.Lock()
         self._pages: dict[str, str] = {}
         self._pages_lock = threading.Lock()

@@ -5,6 +5,7 @@ Every built-in spec runs unchanged; only its base_url is pointed at the fake (na
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator

@@ -21,6 +21,7 @@ from filehost_tui.errors import ErrorKind
 from filehost_tui.hosts.classify import ErrorRule
 from filehost_tui.hosts.spec import (
     Auth,
+    Captcha,
     Condition,
     Extract,
     HostSpec,
@@ -60,7 +61,10 @@ SMALL: dict[str, Any] = {
     "steps": [
         {
             "url": "/init",
-            "extract": {"ticket": {"json": "ticket"}},
+            "extract": {
+                "ticket": {"json": "ticket"},
+                "code": {"captcha": {"kind": "positioned_digits", "length": 4}},
+            },
             "finish_if": {"json": "done"},
             "poll": {"until": {"json": "ready"}},
         },
@@ -75,6 +79,10 @@ PLACES: dict[str, tuple[tuple[str | int, ...], Any]] = {
     "auth": (("auth",), lambda s: s.auth),
     "step": (("account", 0), lambda s: s.account[0]),
     "extract": (("steps", 0, "extract", "ticket"), lambda s: s.steps[0].extract["ticket"]),
+    "captcha": (
+        ("steps", 0, "extract", "code", "captcha"),
+        lambda s: s.steps[0].extract["code"].captcha,
+    ),
     "condition": (("steps", 0, "finish_if"), lambda s: s.steps[0].finish_if),
     "poll": (("steps", 0, "poll"), lambda s: s.steps[0].poll),
     "error": (("errors", 0), lambda s: s.errors[0]),
@@ -85,6 +93,7 @@ DATACLASSES = {
     "auth": Auth,
     "step": Step,
     "extract": Extract,
+    "captcha": Captcha,
     "condition": Condition,
     "poll": Poll,
     "error": ErrorRule,

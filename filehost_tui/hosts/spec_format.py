@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from filehost_tui.errors import ErrorKind
-from filehost_tui.hosts.spec import AUTH_KINDS, DEFAULT_BASE, ID_PATTERN, METHODS, PLACEMENTS
+from filehost_tui.hosts.spec import (
+    AUTH_KINDS,
+    CAPTCHA_KINDS,
+    DEFAULT_BASE,
+    ID_PATTERN,
+    METHODS,
+    PLACEMENTS,
+)
 
 REQUIRED: Any = object()
 
@@ -281,6 +288,15 @@ TABLE_LIST: tuple[Table, ...] = (
                 "session_cookie: the cookie that carries the session.",
                 None,
             ),
+            Key(
+                "before_login",
+                "list of tables",
+                "login and session_cookie: requests sent, in order and without credentials, before "
+                "every login; what they extract (a form's hidden fields, a captcha's answer) the "
+                "login step may use. They cannot send the file.",
+                [],
+                of="step",
+            ),
         ),
     ),
     Table(
@@ -309,12 +325,50 @@ TABLE_LIST: tuple[Table, ...] = (
             Key("header", "string", "A reply header (any case).", None),
             Key("cookie", "string", "A cookie set by the reply.", None),
             Key("body", "boolean", "The whole body, trimmed.", False),
+            Key(
+                "captcha",
+                "table",
+                "The answer to a captcha drawn in the page (not with `regex` or `html`).",
+                None,
+                of="captcha",
+            ),
             Key("html", "boolean", "Unescape HTML entities (a URL scraped from a page).", False),
             Key(
                 "optional",
                 "boolean",
                 "A missing value is not an error; templates using it fail only when they run.",
                 False,
+            ),
+        ),
+    ),
+    Table(
+        "captcha",
+        "Captcha",
+        "`captcha` in an extract table",
+        "A captcha read from the page's HTML, never guessed: anything the reader cannot place "
+        "with certainty fails the step.",
+        (
+            Key(
+                "kind",
+                "string",
+                "`positioned_digits`: each digit is a `<span>` placed with `padding-left: Npx` "
+                "(a character or an entity such as `&#55;`); the answer is the digits ordered by "
+                "offset.",
+                REQUIRED,
+                choices=CAPTCHA_KINDS,
+            ),
+            Key(
+                "length",
+                "integer",
+                "How many digits the code has; more or fewer found fail the step.",
+                REQUIRED,
+            ),
+            Key(
+                "within",
+                "string",
+                "A regex (`.` matches newlines) narrowing the search to part of the page; group 1 "
+                "when it has a group.",
+                None,
             ),
         ),
     ),

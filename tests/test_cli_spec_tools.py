@@ -22,7 +22,7 @@ from filehost_tui.hosts.spec_loader import builtin_spec_files, load_specs
 from filehost_tui.hosts.trace import RequestSent, TraceEvent, ValuesExtracted
 from filehost_tui.secret import Secret
 from tests.cli_support import run_main, write_config
-from tests.test_host_uploads import CREDENTIALS, FAMILY_OF
+from tests.host_harness import CREDENTIALS, FAKE_OPTIONS, FAMILY_OF
 
 SPECS = load_specs(None).specs
 REQUEST_LINE = re.compile(r"^(\S+): (GET|POST|PUT) (http://\S+) -> (\d{3}) in \d+\.\d\d s$")
@@ -39,7 +39,9 @@ class Served:
     def __init__(self, host_id: str, monkeypatch: pytest.MonkeyPatch, **creds: str) -> None:
         spec = SPECS[host_id]
         self.creds = creds or {k: v for k, v in CREDENTIALS.items() if k in spec.credential_fields}
-        self.fake = FakeHost(FAMILY_OF[host_id], credentials=self.creds).start()
+        self.fake = FakeHost(
+            FAMILY_OF[host_id], credentials=self.creds, options=FAKE_OPTIONS.get(host_id)
+        ).start()
         monkeypatch.setenv(env_key(host_id, "BASE_URL"), self.fake.base_url)
         for field, value in self.creds.items():
             monkeypatch.setenv(env_key(host_id, field.upper()), value)
@@ -98,7 +100,11 @@ def test_hosts_test_uploads_to_each_family_and_prints_every_step_and_the_link(
     assert code == 0 and err == "", err
     requests = traced_requests(out)
     assert [(m, p, s) for _, m, p, s in requests] == answered(served.fake)
-    login = [spec.auth.login.name] if spec.auth.login is not None else []
+    login = (
+        [s.name for s in spec.auth.before_login] + [spec.auth.login.name]
+        if spec.auth.login is not None
+        else []
+    )
     assert [step for step, *_ in requests] == login + [s.name for s in spec.steps]
     for step in spec.steps:
         for name, extract in step.extract.items():

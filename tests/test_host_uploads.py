@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from host_harness import (
+
+from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.hosts.client import HostClient, UploadResult
+from filehost_tui.hosts.spec_loader import load_specs
+from tests.host_harness import (
     FAMILY_OF,
     SPECS,
     host_factory,
@@ -23,10 +27,6 @@ from host_harness import (
     request_steps,
     sample_file,
 )
-
-from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.hosts.client import HostClient, UploadResult
-from filehost_tui.hosts.spec_loader import load_specs
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,12 @@ def test_fault_ends_in_the_right_error_kind(
 
 
 # Steps whose protocol answers with a 302 (read, never followed): there a redirect is the reply.
-EXPECTS_REDIRECT = {("1fichier", "upload"), ("filespace", "login")}
+EXPECTS_REDIRECT = {
+    ("1fichier", "upload"),
+    ("filespace", "login"),
+    ("filedot", "login"),
+    ("filejoker", "login"),
+}
 
 
 @pytest.mark.parametrize("host_id", sorted(FAMILY_OF))

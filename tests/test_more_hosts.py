@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from host_harness import CREDENTIALS, FAKE_OPTIONS, host_factory, request_steps, sample_file
 
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.errors import ErrorKind
 from tests.cli_support import run_main
+from tests.host_harness import CREDENTIALS, FAKE_OPTIONS, host_factory, request_steps, sample_file
 
 SESSION_HOSTS = ("filedot", "filejoker", "filespace")
 API_KEY_HOSTS = ("ddownload", "sendcm", "nitroflare")

@@ -13,13 +13,16 @@ from pathlib import Path
 
 import peewee
 
+from filehost_tui.engine import scale_schema
 from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
 from filehost_tui.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # version N -> function that upgrades a database at version N-1 to N.
-MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {}
+MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
+    2: scale_schema.migrate,  # change counter, per-host counts, name search, read indexes
+}
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -108,7 +111,7 @@ class QueueDatabase(peewee.SqliteDatabase):
     def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
         super()._add_conn_hooks(conn)
         if self._trace is not None:
-            conn.set_trace_callback(self._trace)
+            conn.set_trace_callback(_once_per_statement(self._trace))
 
     def begin(self, *args: object, **kwargs: object) -> None:
         self._writer.acquire()
@@ -133,6 +136,19 @@ class QueueDatabase(peewee.SqliteDatabase):
         if getattr(self._holding, "value", False):
             self._holding.value = False
             self._writer.release()
+
+
+def _once_per_statement(trace: Callable[[str], None]) -> Callable[[str], None]:
+    """sqlite3 reports each statement a trigger runs as the outer statement's text again; a
+    tracer counting writes wants the statement the code sent once (see scale_schema's triggers)."""
+    last: list[str | None] = [None]
+
+    def seen(sql: str) -> None:
+        if sql != last[0]:
+            trace(sql)
+        last[0] = sql
+
+    return seen
 
 
 def open_database(
@@ -163,6 +179,7 @@ def _migrate(db: peewee.SqliteDatabase, path: Path) -> None:
             )
         with db.atomic():
             db.create_tables(ALL_MODELS)
+            scale_schema.install(db)
             SchemaVersion.create(version=SCHEMA_VERSION)
         return
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()

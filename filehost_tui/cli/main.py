@@ -14,9 +14,10 @@ from filehost_tui.cli.context import Context
 from filehost_tui.cli.demo_command import cmd_demo
 from filehost_tui.cli.hosts_command import cmd_hosts
 from filehost_tui.cli.login_command import cmd_login, cmd_logout
-from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links, cmd_status
+from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links
 from filehost_tui.cli.run_command import cmd_run
 from filehost_tui.cli.stats_command import cmd_stats
+from filehost_tui.cli.status_command import add_status_parser
 from filehost_tui.engine.database import database_error
 from filehost_tui.engine.metrics_store import PERIODS
 from filehost_tui.errors import UserError
@@ -55,9 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", metavar="TITLE", help="the name to show (one path only)")
     add.set_defaults(func=cmd_add)
 
-    status = sub.add_parser("status", help="show the queue")
-    status.add_argument("--json", action="store_true", help="one JSON document")
-    status.set_defaults(func=cmd_status)
+    add_status_parser(sub)
 
     for name in ("retry", "cancel", "pause", "resume"):
         ctl = sub.add_parser(name, help=f"{name} uploads")

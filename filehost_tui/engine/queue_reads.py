@@ -128,6 +128,14 @@ class QueueReads:
             return [("u.status = ?", (str(s),)) for s in flt.statuses]
         return [("", ())]
 
+    def rows_by_id(self, ids: Sequence[int]) -> Iterator[UploadRow]:
+        """The given uploads in id order, looked up a page at a time."""
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), self.chunk):
+            page = wanted[start : start + self.chunk]
+            sql = f"SELECT {_COLUMNS} {_FROM} WHERE u.id IN ({_marks(page)}) ORDER BY u.id"
+            yield from (UploadRow(*t) for t in self.db.execute_sql(sql, page).fetchall())
+
     def _item_rows(self, flt: UploadFilter) -> list[UploadRow]:
         """An item has one upload per host: read them all by the item index, filter here (with
         status or host in the WHERE, SQLite may walk a status index over all history instead)."""

@@ -227,7 +227,7 @@ def test_every_read_the_screen_and_the_cli_make_searches_an_index(tmp_path):
         reads.counts()
         reads.search_names(["file"], 10)
         store = QueueStore(db, host_limits=dict.fromkeys(HOSTS))
-        store._check_not_queued(Path("/srv/new"), HOSTS)  # what `add` asks of every path
+        store._check_not_queued([Path("/srv/new")], HOSTS)  # what `add` asks of every path
         store.has_due("alpha")
         store.next_due_ts("alpha")
 

@@ -45,7 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     add = sub.add_parser("add", help="queue files or folders for upload")
-    add.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (zipped)")
+    add.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (zipped)")
+    add.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="read the paths from FILE (- for standard input), one per line",
+    )
+    add.add_argument(
+        "-0", dest="nul", action="store_true", help="with --from: paths are NUL-separated"
+    )
     add.add_argument(
         "--host",
         action="append",

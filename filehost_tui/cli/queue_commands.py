@@ -6,6 +6,7 @@ import argparse
 
 from filehost_tui.cli.context import Context
 from filehost_tui.cli.output import stream_lines
+from filehost_tui.cli.path_list import read_paths
 from filehost_tui.config import env_key
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.queue_reads import UploadFilter
@@ -25,13 +26,23 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
                 f"host {host} has no server: set base_url under [hosts.{host}] in "
                 f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"
             )
-    ids = ctx.queue.add(args.paths, args.host, name=args.name)
+    ids = ctx.queue.add(_paths(args), args.host, name=args.name)
     ring(ctx.paths)
     stream_lines(
         printable(f"queued upload {u.id}: {u.item} -> {u.host}") + "\n"
         for u in ctx.reads.rows_by_id(ids)
     )
     return 0
+
+
+def _paths(args: argparse.Namespace) -> list[str]:
+    if args.from_file is None:
+        if args.nul:
+            raise UserError("-0 goes with --from FILE; add --from FILE or drop -0")
+        return args.paths
+    if args.paths:
+        raise UserError("give PATH arguments or --from FILE, not both")
+    return read_paths(args.from_file, args.nul)
 
 
 def cmd_control(ctx: Context, args: argparse.Namespace) -> int:

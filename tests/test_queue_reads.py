@@ -147,7 +147,7 @@ def test_an_older_database_gains_counts_change_numbers_and_name_search(tmp_path)
     triggers = raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
     for (name,) in triggers:
         raw.execute(f"DROP TRIGGER {name}")
-    for name in ("change_seq", "host_status_id", "created_ts", "finished_ts"):
+    for name in ("change_seq", "host_status_id", "created_ts", "status_finished"):
         raw.execute(f"DROP INDEX file_host_uploads_{name}")
     raw.execute("DROP INDEX upload_metrics_stats")
     raw.execute("DROP INDEX items_path")

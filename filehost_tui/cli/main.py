@@ -14,6 +14,7 @@ from filehost_tui.cli.context import Context
 from filehost_tui.cli.demo_command import cmd_demo
 from filehost_tui.cli.hosts_command import cmd_hosts
 from filehost_tui.cli.login_command import cmd_login, cmd_logout
+from filehost_tui.cli.prune_command import add_prune_parser
 from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links
 from filehost_tui.cli.run_command import cmd_run
 from filehost_tui.cli.stats_command import cmd_stats
@@ -89,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until-idle", action="store_true", help="exit once nothing is pending")
     run.add_argument("--json", action="store_true", help="JSON lines instead of text lines")
     run.set_defaults(func=cmd_run)
+
+    add_prune_parser(sub)
 
     stats = sub.add_parser("stats", help="upload statistics per host")
     stats.add_argument("--json", action="store_true", help="one JSON document")

@@ -30,7 +30,9 @@ _STATEMENTS = (
     # `add` asks whether a path is already queued: one probe, not a walk of every item.
     "CREATE INDEX IF NOT EXISTS items_path ON items (path)",
     "CREATE INDEX IF NOT EXISTS file_host_uploads_created_ts ON file_host_uploads (created_ts)",
-    "CREATE INDEX IF NOT EXISTS file_host_uploads_finished_ts ON file_host_uploads (finished_ts)",
+    # `prune`: old history of one status as a range, not a walk of every row of that status.
+    """CREATE INDEX IF NOT EXISTS file_host_uploads_status_finished
+    ON file_host_uploads (status, finished_ts)""",
     # `stats` sums every metric of a period per host: a covering index in host order answers it
     # without reading the table (a million metrics in well under a second).
     """CREATE INDEX IF NOT EXISTS upload_metrics_stats ON upload_metrics

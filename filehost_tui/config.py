@@ -41,9 +41,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class TuiSettings:
+    history_rows: int = 1000
+    """Finished uploads the TUI holds besides unfinished and failed ones; older ones are reached
+    with the `/` filter or by paging up past the top."""
+
+
+@dataclass(frozen=True)
 class Config:
     hosts: dict[str, HostSettings] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    tui: TuiSettings = field(default_factory=TuiSettings)
     links: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
 
@@ -89,7 +97,7 @@ def _check_table(table: Any, cls: type, where: str, source: Path, text: str) -> 
     return out
 
 
-_LEAST = {"max_connections": 1, "max_concurrent": 1}  # other numbers: 0 or more
+_LEAST = {"max_connections": 1, "max_concurrent": 1, "history_rows": 1}  # other numbers: 0 or more
 
 
 def _wanted_type(annotation: Any) -> type:
@@ -125,10 +133,12 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}; fix the file and run again") from None
 
-    unknown = set(raw) - {"hosts", "limits", "links", "ca_bundle"}
+    unknown = set(raw) - {"hosts", "limits", "links", "ca_bundle", "tui"}
     if unknown:
         key = sorted(unknown)[0]
-        raise _error(path, text, key, f"unknown key {key} (known: ca_bundle, hosts, limits, links)")
+        raise _error(
+            path, text, key, f"unknown key {key} (known: ca_bundle, hosts, limits, links, tui)"
+        )
     hosts_raw = raw.get("hosts", {})
     if not isinstance(hosts_raw, dict):
         raise _error(path, text, "hosts", "[hosts] must be a table of [hosts.ID] tables")
@@ -137,10 +147,13 @@ def load_config(path: Path) -> Config:
         for host_id, table in hosts_raw.items()
     }
     limits = Limits(**_check_table(raw.get("limits", {}), Limits, "limits", path, text))
+    tui = TuiSettings(**_check_table(raw.get("tui", {}), TuiSettings, "tui", path, text))
     links = raw.get("links", {})
     if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
         raise _error(path, text, "links", "[links] must map a format name to a template string")
-    return Config(hosts=hosts, limits=limits, links=links, ca_bundle=_ca_bundle(raw, path, text))
+    return Config(
+        hosts=hosts, limits=limits, tui=tui, links=links, ca_bundle=_ca_bundle(raw, path, text)
+    )
 
 
 def _ca_bundle(raw: dict[str, Any], path: Path, text: str) -> str | None:

@@ -3,14 +3,16 @@
 Builds a home whose database holds N uploads (N/5 items × 5 hosts: 98% completed, 1.9% cancelled,
 0.1% failed, plus 20 pending) and one upload_metrics row per finished upload, written with direct
 SQL (triggers set aside while inserting, their tables rebuilt after). Then measures, with the real
-CLI in a fresh interpreter: time to the first line of output, total time and peak RSS (wait4) of
+CLI in a fresh interpreter: time to the first output, total time, CPU time and peak RSS (wait4) of
 `status --json`, `status`, `status --all`, `links --format bbcode`, `stats`, `prune --dry-run`, and
-`add --from` of --add-paths hard links; and the real TUI on a pty (tui_driver.py): first row
+`add --from` of --add-paths hard links into an empty home; and the real TUI on a pty (tui_driver.py): first row
 painted, `?` answered at first paint, CPU and RSS while idle, and `/` with one old item's name until
 that item is painted.
 
-    python bench/scale.py [--uploads N] [--add-paths N] [--idle S] [--checkout DIR] [--no-tui]
+    python bench/scale.py [--uploads N] [--add-paths N] [--idle S] [--home DIR] [--checkout DIR]
+                          [--no-tui]
 
+--home DIR keeps the built history for the next run (building 1,000,000 takes about a minute).
 --checkout runs another checkout's CLI and TUI (e.g. `git archive` of an older commit unpacked in
 /tmp) over a database that checkout created, for before/after figures.
 """
@@ -154,6 +156,7 @@ def measure(home: Path, code: Path, *args: str, stdin: bytes | None = None) -> d
     return {
         "first_s": first if first is not None else float("nan"),
         "total_s": time.monotonic() - started,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "rss_mb": usage.ru_maxrss / 1024,
         "out_mb": size / 1e6,
         "exit": os.waitstatus_to_exitcode(status),
@@ -175,7 +178,9 @@ def cli_rows(home: Path, code: Path, add_paths: int, work: Path) -> list[list[ob
         ),
     ):
         m = measure(home, code, *args)
-        rows.append([label, m["first_s"], m["total_s"], m["rss_mb"], m["out_mb"], m["exit"]])
+        rows.append(
+            [label, m["first_s"], m["total_s"], m["cpu_s"], m["rss_mb"], m["out_mb"], m["exit"]]
+        )
         print(f"  measured {label}: {m['total_s']:.2f} s", file=sys.stderr)
     if add_paths:
         source = work / "one.bin"
@@ -189,9 +194,12 @@ def cli_rows(home: Path, code: Path, add_paths: int, work: Path) -> list[list[ob
                 os.link(source, path)
             names.append(str(path))
         listing = ("\n".join(names) + "\n").encode()
-        m = measure(home, code, "add", "--from", "-", "--host", "bench2", stdin=listing)
+        fresh = make_home(work / "add-home", {"bench2": "http://127.0.0.1:9/"})
+        m = measure(fresh, code, "add", "--from", "-", "--host", "bench2", stdin=listing)
         label = f"add --from - ({add_paths} paths)"
-        rows.append([label, m["first_s"], m["total_s"], m["rss_mb"], m["out_mb"], m["exit"]])
+        rows.append(
+            [label, m["first_s"], m["total_s"], m["cpu_s"], m["rss_mb"], m["out_mb"], m["exit"]]
+        )
     return rows
 
 
@@ -244,19 +252,27 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle TUI measured")
     parser.add_argument("--checkout", type=Path, default=REPO, help="the code to measure")
     parser.add_argument("--no-tui", action="store_true")
+    parser.add_argument(
+        "--home", type=Path, help="build the history here, or reuse the one built here before"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="filehost-scale-") as tmp:
         work = Path(tmp)
-        home = make_home(work / "home", {h: "http://127.0.0.1:9/" for h in HOSTS})
-        t0 = time.monotonic()
-        build_history(home, args.uploads, args.checkout)
+        home = args.home or work / "home"
+        if not (home / "filehost-tui.db").exists():
+            make_home(home, {h: "http://127.0.0.1:9/" for h in HOSTS})
+            t0 = time.monotonic()
+            build_history(home, args.uploads, args.checkout)
+            took = f"built in {time.monotonic() - t0:.0f} s"
+        else:
+            took = "reused"
         size = (home / "filehost-tui.db").stat().st_size / 2**20
-        print(f"built {args.uploads} uploads in {time.monotonic() - t0:.0f} s ({size:.0f} MiB)")
+        print(f"{args.uploads} uploads, {took} ({size:.0f} MiB database)")
         tui = [] if args.no_tui else tui_rows(home, args.checkout, args.idle)
         cli = cli_rows(home, args.checkout, args.add_paths, work)
     print_table(
         f"CLI over {args.uploads} uploads ({args.checkout})",
-        ["command", "first output s", "total s", "peak RSS MB", "output MB", "exit"],
+        ["command", "first output s", "total s", "CPU s", "peak RSS MB", "output MB", "exit"],
         cli,
     )
     if tui:

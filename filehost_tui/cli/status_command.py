@@ -22,6 +22,7 @@ from filehost_tui.errors import UserError
 from filehost_tui.printable import printable
 from filehost_tui.units import human_size
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 RECENT = 20
 """Finished uploads the default listing shows after what needs attention."""
 
@@ -97,7 +98,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         stream_lines(_json_document(rows))
     elif args.jsonl:
-        stream_lines(json.dumps(upload_dict(u), ensure_ascii=False) + "\n" for u in rows)
+        stream_lines(_ENCODER.encode(upload_dict(u)) + "\n" for u in rows)
     else:
         shown = _count_into(rows)
         stream_lines(text_line(u) for u in shown)
@@ -122,11 +123,23 @@ def _filter(ctx: Context, args: argparse.Namespace) -> UploadFilter:
 
 
 def _json_document(rows: Iterator[UploadRow]) -> Iterator[str]:
-    """The same document `json.dumps({"uploads": [...]})` would give, written a row at a time."""
+    """The same document `json.dumps({"uploads": [...]})` would give, written a page at a time
+    (one encoder call per page: per row, the call itself cost more than the encoding)."""
     yield '{"uploads": ['
-    for n, u in enumerate(rows):
-        yield (", " if n else "") + json.dumps(upload_dict(u), ensure_ascii=False)
+    for n, page in enumerate(_pages(rows)):
+        yield (", " if n else "") + _ENCODER.encode([upload_dict(u) for u in page])[1:-1]
     yield "]}\n"
+
+
+def _pages(rows: Iterator[UploadRow], size: int = 1000) -> Iterator[list[UploadRow]]:
+    page: list[UploadRow] = []
+    for row in rows:
+        page.append(row)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 class _count_into:  # noqa: N801 - reads as what it does at the call site

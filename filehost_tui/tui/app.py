@@ -34,6 +34,7 @@ from filehost_tui.tui.messages import (
 )
 from filehost_tui.tui.progress_throttle import ProgressThrottle
 from filehost_tui.tui.queue_view import (
+    UploadRow,
     changed_rows,
     host_summaries,
     load_window,
@@ -157,6 +158,7 @@ class FilehostApp(UserActions, App[int]):
         self._loaded = True
         self._seq = message.seq
         table = found.first()
+        selected = _key_state(table.selected_row())
         with self.batch_update():
             table.apply_rows(message.rows)
             live = message.live if message.live is not None else self._live_from_db(message)
@@ -178,7 +180,8 @@ class FilehostApp(UserActions, App[int]):
             self.query_one(BandwidthPanel).show_current(sum(self.host_speed.values()))
         self.summaries = message.hosts
         self.query_one(HostsPanel).show(message.hosts, self.host_speed, message.now)
-        self.refresh_bindings()
+        if _key_state(table.selected_row()) != selected:
+            self.refresh_bindings()  # the footer is rebuilt: only when the keys' state changed
         if self._read_again:
             self._read_again = False
             self.request_read()
@@ -350,6 +353,11 @@ class FilehostApp(UserActions, App[int]):
         engine, self.engine = self.engine, None
         if engine is not None:  # closed without `q` (e.g. a test's context exit): still tidy up
             engine.stop(timeout=5.0)
+
+
+def _key_state(row: UploadRow | None) -> tuple[object, ...] | None:
+    """What the footer's live keys depend on (see UserActions.check_action)."""
+    return None if row is None else (row.id, row.status, bool(row.url))
 
 
 def _merge_states(hosts: dict, states: dict, active: list) -> dict:

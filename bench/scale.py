@@ -9,12 +9,11 @@ CLI in a fresh interpreter: time to the first output, total time, CPU time and p
 painted, `?` answered at first paint, CPU and RSS while idle, and `/` with one old item's name until
 that item is painted.
 
-    python bench/scale.py [--uploads N] [--add-paths N] [--idle S] [--home DIR] [--checkout DIR]
-                          [--no-tui]
+    python bench/scale.py [--uploads N] [--add-paths N] [--idle S] [--home DIR] [--no-tui]
 
 --home DIR keeps the built history for the next run (building 1,000,000 takes about a minute).
---checkout runs another checkout's CLI and TUI (e.g. `git archive` of an older commit unpacked in
-/tmp) over a database that checkout created, for before/after figures.
+It measures the checkout it sits in: for before/after figures, copy it into an older checkout
+(`git archive` of the commit, unpacked in /tmp), which then also creates the database's schema.
 """
 
 from __future__ import annotations
@@ -29,22 +28,18 @@ import time
 from pathlib import Path
 
 import checkout  # noqa: F401  (this checkout first on sys.path)
-from homes import REPO, make_home
+from homes import REPO, cli_env, make_home
 from table import print_table
 
 HOSTS = ("0x0", "bench2", "bench3", "bench4", "bench5")
 DAY = 86400.0
 
 
-def env_for(code: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(code)}
-
-
-def build_history(home: Path, uploads: int, code: Path) -> None:
-    """The schema as `code` creates it, then rows by direct SQL, oldest first, a minute apart."""
+def build_history(home: Path, uploads: int) -> None:
+    """The schema as this checkout creates it, then rows by direct SQL, oldest first, a minute apart."""
     subprocess.run(
         [sys.executable, "-m", "filehost_tui", "--home", str(home), "status"],
-        env=env_for(code),
+        env=cli_env(),
         check=True,
         capture_output=True,
     )
@@ -133,7 +128,7 @@ def _upload_rows(items: int, start: float, with_seq: bool):
             yield (*row, upload_id) if with_seq else row
 
 
-def measure(home: Path, code: Path, *args: str, stdin: bytes | None = None) -> dict[str, float]:
+def measure(home: Path, *args: str, stdin: bytes | None = None) -> dict[str, float]:
     """First output bytes, total wall time and peak RSS of one CLI command (output discarded)."""
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -141,7 +136,7 @@ def measure(home: Path, code: Path, *args: str, stdin: bytes | None = None) -> d
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        env=env_for(code),
+        env=cli_env(),
     )
     if stdin is not None:
         proc.stdin.write(stdin)
@@ -163,7 +158,7 @@ def measure(home: Path, code: Path, *args: str, stdin: bytes | None = None) -> d
     }
 
 
-def cli_rows(home: Path, code: Path, add_paths: int, work: Path) -> list[list[object]]:
+def cli_rows(home: Path, add_paths: int, work: Path) -> list[list[object]]:
     rows = []
     for label, args in (
         ("--version (interpreter and imports)", ("--version",)),
@@ -177,7 +172,7 @@ def cli_rows(home: Path, code: Path, add_paths: int, work: Path) -> list[list[ob
             ("prune", "--finished-before", "90d", "--dry-run"),
         ),
     ):
-        m = measure(home, code, *args)
+        m = measure(home, *args)
         rows.append(
             [label, m["first_s"], m["total_s"], m["cpu_s"], m["rss_mb"], m["out_mb"], m["exit"]]
         )
@@ -195,7 +190,7 @@ def cli_rows(home: Path, code: Path, add_paths: int, work: Path) -> list[list[ob
             names.append(str(path))
         listing = ("\n".join(names) + "\n").encode()
         fresh = make_home(work / "add-home", {"bench2": "http://127.0.0.1:9/"})
-        m = measure(fresh, code, "add", "--from", "-", "--host", "bench2", stdin=listing)
+        m = measure(fresh, "add", "--from", "-", "--host", "bench2", stdin=listing)
         label = f"add --from - ({add_paths} paths)"
         rows.append(
             [label, m["first_s"], m["total_s"], m["cpu_s"], m["rss_mb"], m["out_mb"], m["exit"]]
@@ -203,10 +198,9 @@ def cli_rows(home: Path, code: Path, add_paths: int, work: Path) -> list[list[ob
     return rows
 
 
-def tui_rows(home: Path, code: Path, idle: float) -> list[list[object]]:
+def tui_rows(home: Path, idle: float) -> list[list[object]]:
     from tui_driver import TuiProcess
 
-    os.environ["PYTHONPATH"] = str(code)  # the driver's child runs this checkout's app
     db = sqlite3.connect(home / "filehost-tui.db")
     (attention,) = db.execute(
         "SELECT COUNT(*) FROM file_host_uploads WHERE status IN "
@@ -250,7 +244,6 @@ def main() -> int:
     parser.add_argument("--uploads", type=int, default=1_000_000)
     parser.add_argument("--add-paths", type=int, default=100_000)
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle TUI measured")
-    parser.add_argument("--checkout", type=Path, default=REPO, help="the code to measure")
     parser.add_argument("--no-tui", action="store_true")
     parser.add_argument(
         "--home", type=Path, help="build the history here, or reuse the one built here before"
@@ -262,16 +255,16 @@ def main() -> int:
         if not (home / "filehost-tui.db").exists():
             make_home(home, {h: "http://127.0.0.1:9/" for h in HOSTS})
             t0 = time.monotonic()
-            build_history(home, args.uploads, args.checkout)
+            build_history(home, args.uploads)
             took = f"built in {time.monotonic() - t0:.0f} s"
         else:
             took = "reused"
         size = (home / "filehost-tui.db").stat().st_size / 2**20
         print(f"{args.uploads} uploads, {took} ({size:.0f} MiB database)")
-        tui = [] if args.no_tui else tui_rows(home, args.checkout, args.idle)
-        cli = cli_rows(home, args.checkout, args.add_paths, work)
+        tui = [] if args.no_tui else tui_rows(home, args.idle)
+        cli = cli_rows(home, args.add_paths, work)
     print_table(
-        f"CLI over {args.uploads} uploads ({args.checkout})",
+        f"CLI over {args.uploads} uploads ({REPO})",
         ["command", "first output s", "total s", "CPU s", "peak RSS MB", "output MB", "exit"],
         cli,
     )

@@ -88,10 +88,9 @@ def text_line(u: UploadRow) -> str:
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     flt = _filter(ctx, args)
     reads = ctx.reads
-    filtered = flt != UploadFilter() or args.limit is not None
     if args.limit is not None:
         rows: Iterator[UploadRow] = reversed(reads.newest(flt, args.limit))
-    elif filtered or args.all or args.json or args.jsonl:
+    elif flt != UploadFilter() or args.all or args.json or args.jsonl:
         rows = reads.iter_rows(flt)
     else:
         return _attention_and_recent(ctx)
@@ -100,7 +99,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     elif args.jsonl:
         stream_lines(_ENCODER.encode(upload_dict(u)) + "\n" for u in rows)
     else:
-        shown = _count_into(rows)
+        shown = _Counted(rows)
         stream_lines(text_line(u) for u in shown)
         if not shown.count:
             print(_nothing(ctx))
@@ -142,7 +141,7 @@ def _pages(rows: Iterator[UploadRow], size: int = 1000) -> Iterator[list[UploadR
         yield page
 
 
-class _count_into:  # noqa: N801 - reads as what it does at the call site
+class _Counted:
     """Pass rows through and count them, so "nothing matched" needs no second query."""
 
     def __init__(self, rows: Iterator[UploadRow]) -> None:
@@ -159,7 +158,7 @@ def _attention_and_recent(ctx: Context) -> int:
     reads = ctx.reads
     recent = reads.newest(UploadFilter(statuses=HISTORY), RECENT)[::-1]
     attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
-    shown = _count_into(heapq.merge(attention, recent, key=lambda r: r.id))
+    shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id))
     stream_lines(text_line(u) for u in shown)
     if not shown.count:
         print(_nothing(ctx))

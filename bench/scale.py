@@ -178,12 +178,13 @@ def cli_rows(home: Path, add_paths: int, work: Path) -> list[list[object]]:
         )
         print(f"  measured {label}: {m['total_s']:.2f} s", file=sys.stderr)
     if add_paths:
-        source = work / "one.bin"
-        source.write_bytes(b"x" * 100)
         links = work / "links"
         links.mkdir(exist_ok=True)
         names = []
         for i in range(add_paths):
+            source = work / f"source-{i // 50_000}.bin"  # a file takes at most 65,000 links
+            if not source.exists():
+                source.write_bytes(b"x" * 100)
             path = links / f"new-{i:06d}.bin"
             if not path.exists():
                 os.link(source, path)

@@ -124,7 +124,8 @@ async def test_the_filter_reaches_history_outside_the_window_and_escape_lets_it_
             assert len(matching) == 144
             wanted = matching[-WINDOW:]  # a search brings at most a window's worth, newest first
             await eventually(pilot, lambda: app.table.shown_ids == wanted, 30, "status and since")
-            assert wanted[0] < ids["finished"][-WINDOW]
+            await settle(pilot)
+            assert app.table.shown_ids == wanted and wanted[0] < ids["finished"][-WINDOW]
     finally:
         session.db.close()
 

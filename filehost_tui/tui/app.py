@@ -284,7 +284,8 @@ class FilehostApp(UserActions, App[int]):
         self.notify(f"{worker.name or worker.group} failed: {worker.error}", severity="error")
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
-        self.refresh_bindings()
+        if self.screen_stack:  # a table re-laid just before the app closed highlights late
+            self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table is self.table:

@@ -45,9 +45,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class TuiSettings:
+    history_rows: int = 1000
+    """Finished uploads the TUI holds besides unfinished and failed ones; older ones are reached
+    with the `/` filter or by paging up past the top."""
+
+
+@dataclass(frozen=True)
 class Config:
     hosts: dict[str, HostSettings] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    tui: TuiSettings = field(default_factory=TuiSettings)
     links: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
 
@@ -93,7 +101,7 @@ def _check_table(table: Any, cls: type, where: str, source: Path, text: str) -> 
     return out
 
 
-_LEAST = {"max_connections": 1, "max_concurrent": 1}  # other numbers: 0 or more
+_LEAST = {"max_connections": 1, "max_concurrent": 1, "history_rows": 1}  # other numbers: 0 or more
 
 
 def _wanted_type(annotation: Any) -> type:
@@ -129,10 +137,12 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}; fix the file and run again") from None
 
-    unknown = set(raw) - {"hosts", "limits", "links", "ca_bundle"}
+    unknown = set(raw) - {"hosts", "limits", "links", "ca_bundle", "tui"}
     if unknown:
         key = sorted(unknown)[0]
-        raise _error(path, text, key, f"unknown key {key} (known: ca_bundle, hosts, limits, links)")
+        raise _error(
+            path, text, key, f"unknown key {key} (known: ca_bundle, hosts, limits, links, tui)"
+        )
     hosts_raw = raw.get("hosts", {})
     if not isinstance(hosts_raw, dict):
         raise _error(path, text, "hosts", "[hosts] must be a table of [hosts.ID] tables")
@@ -143,6 +153,7 @@ def load_config(path: Path) -> Config:
     for host_id, settings in hosts.items():
         _check_urls(settings, f"hosts.{host_id}", path, text)
     limits = Limits(**_check_table(raw.get("limits", {}), Limits, "limits", path, text))
+    tui = TuiSettings(**_check_table(raw.get("tui", {}), TuiSettings, "tui", path, text))
     links = raw.get("links", {})
     if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
         raise _error(path, text, "links", "[links] must map a format name to a template string")
@@ -150,7 +161,9 @@ def load_config(path: Path) -> Config:
         problem = _template_problem(fmt, template)
         if problem:
             raise _error(path, text, fmt, f"[links].{fmt}: {problem}")
-    return Config(hosts=hosts, limits=limits, links=links, ca_bundle=_ca_bundle(raw, path, text))
+    return Config(
+        hosts=hosts, limits=limits, tui=tui, links=links, ca_bundle=_ca_bundle(raw, path, text)
+    )
 
 
 LINK_PLACEHOLDERS = ("url", "item", "host", "file_id")

@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-import peewee
-
 from filehost_tui.app_logging import setup_file_logging
 from filehost_tui.engine.engine import Engine
 from filehost_tui.engine.events import (
@@ -30,6 +28,7 @@ from filehost_tui.engine.events import (
     UploadStarted,
 )
 from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.states import Status
 from filehost_tui.printable import printable
 from filehost_tui.units import human_size
@@ -127,9 +126,9 @@ class LinePrinter:
 
 
 def queue_counts() -> dict[str, int]:
-    u = FileHostUpload
-    counted = dict(u.select(u.status, peewee.fn.COUNT(u.id)).group_by(u.status).tuples())
-    return {str(s): counted.get(s.value, 0) for s in Status}
+    """From the kept per-(host, status) counts: a summary never walks the whole history."""
+    counted = QueueReads(FileHostUpload._meta.database).counts()
+    return {str(s): sum(n for (_, status), n in counted.items() if status == s) for s in Status}
 
 
 def run(

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from filehost_tui.tui import format as fmt
-from filehost_tui.tui.queue_view import UploadRow, changed_rows, host_summaries, load_rows
+from filehost_tui.tui.queue_view import UploadRow, changed_rows, host_summaries, load_window
 from filehost_tui.tui.resources import styles_dir
 from filehost_tui.tui.row_filter import RowFilter
 from filehost_tui.tui.widgets.hosts_panel import marker_text
@@ -69,17 +69,17 @@ def test_a_retrying_row_counts_down_and_shows_its_error():
     assert cells[7] == "server: HTTP 502"
 
 
-def test_changed_rows_returns_new_open_and_just_finished_rows_only(seeded):
+def test_changed_rows_returns_only_rows_written_since_the_last_read(seeded):
+    """The once-a-second read asks for rows above the last change number, not for open rows."""
     session, ids = seeded
-    everything = load_rows()
-    open_ids = {r.id for r in everything if not r.finished}
-    max_id = max(r.id for r in everything)
+    window, seq = load_window(1000)
+    assert {r.id for r in window} == set(ids.values())
     session.queue.claim("pixeldrain", "t")
     session.queue.complete(ids["pending"], "https://px.example/n", None)
-    got = {r.id: r for r in changed_rows(max_id, open_ids)}
-    assert ids["done"] not in got  # finished before, unchanged: not read again
-    assert got[ids["pending"]].status == "completed"
-    assert set(got) == open_ids
+    got, new_seq = changed_rows(seq)
+    assert [r.id for r in got] == [ids["pending"]]
+    assert got[0].status == "completed"
+    assert changed_rows(new_seq) == ([], new_seq)
 
 
 def test_host_summaries_count_statuses_and_notice_backoff(seeded):

@@ -17,6 +17,7 @@ from filehost_tui.config import (
 )
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
@@ -56,6 +57,10 @@ class Context:
     @cached_property
     def queue(self) -> QueueStore:
         return QueueStore(self.db, host_limits=self.host_limits())
+
+    @cached_property
+    def reads(self) -> QueueReads:
+        return QueueReads(self.db)
 
     @cached_property
     def metrics(self) -> MetricsStore:

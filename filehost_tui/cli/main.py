@@ -14,9 +14,11 @@ from filehost_tui.cli.context import Context
 from filehost_tui.cli.demo_command import cmd_demo
 from filehost_tui.cli.hosts_command import cmd_hosts
 from filehost_tui.cli.login_command import cmd_login, cmd_logout
-from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links, cmd_status
+from filehost_tui.cli.prune_command import add_prune_parser
+from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links
 from filehost_tui.cli.run_command import cmd_run
 from filehost_tui.cli.stats_command import cmd_stats
+from filehost_tui.cli.status_command import add_status_parser
 from filehost_tui.engine.database import database_error
 from filehost_tui.engine.metrics_store import PERIODS
 from filehost_tui.errors import UserError
@@ -50,7 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = _Subcommands(parser.add_subparsers(dest="command", parser_class=_Parser), common)
 
     add = sub.add_parser("add", help="queue files or folders for upload")
-    add.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (zipped)")
+    add.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (zipped)")
+    add.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="read the paths from FILE (- for standard input), one per line",
+    )
+    add.add_argument(
+        "-0", dest="nul", action="store_true", help="with --from: paths are NUL-separated"
+    )
     add.add_argument(
         "--host",
         action="append",
@@ -61,9 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", metavar="TITLE", help="the name to show (one path only)")
     add.set_defaults(func=cmd_add)
 
-    status = sub.add_parser("status", help="show the queue")
-    status.add_argument("--json", action="store_true", help="one JSON document")
-    status.set_defaults(func=cmd_status)
+    add_status_parser(sub)
 
     for name in ("retry", "cancel", "pause", "resume"):
         ctl = sub.add_parser(name, help=f"{name} uploads")
@@ -87,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until-idle", action="store_true", help="exit once nothing is pending")
     run.add_argument("--json", action="store_true", help="JSON lines instead of text lines")
     run.set_defaults(func=cmd_run)
+
+    add_prune_parser(sub)
 
     stats = sub.add_parser("stats", help="upload statistics per host")
     stats.add_argument("--json", action="store_true", help="one JSON document")

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import peewee
 
+from filehost_tui.engine import scale_schema
 from filehost_tui.engine.migrations import MIGRATIONS
 from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
 from filehost_tui.errors import UserError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -113,7 +114,7 @@ class QueueDatabase(peewee.SqliteDatabase):
     def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
         super()._add_conn_hooks(conn)
         if self._trace is not None:
-            conn.set_trace_callback(self._trace)
+            conn.set_trace_callback(_once_per_statement(self._trace))
 
     def begin(self, *args: object, **kwargs: object) -> None:
         self._writer.acquire()
@@ -141,6 +142,19 @@ class QueueDatabase(peewee.SqliteDatabase):
         if getattr(self._holding, "value", False):
             self._holding.value = False
             self._writer.release()
+
+
+def _once_per_statement(trace: Callable[[str], None]) -> Callable[[str], None]:
+    """sqlite3 reports each statement a trigger runs as the outer statement's text again; a
+    tracer counting writes wants the statement the code sent once (see scale_schema's triggers)."""
+    last: list[str | None] = [None]
+
+    def seen(sql: str) -> None:
+        if sql != last[0]:
+            trace(sql)
+        last[0] = sql
+
+    return seen
 
 
 def open_database(
@@ -171,6 +185,7 @@ def _migrate(db: peewee.SqliteDatabase, path: Path) -> None:
             )
         with db.atomic():
             db.create_tables(ALL_MODELS)
+            scale_schema.install(db)
             SchemaVersion.create(version=SCHEMA_VERSION)
         return
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import peewee
 
+from filehost_tui.engine import scale_schema
+
 _METRICS_V2 = (
     'CREATE TABLE "upload_metrics_v2" ("id" INTEGER NOT NULL PRIMARY KEY, '
     '"upload_id" INTEGER NOT NULL, "host_name" VARCHAR(255) NOT NULL, "item_id" INTEGER NOT NULL, '
@@ -48,4 +50,5 @@ def _run(statements: tuple[str, ...]) -> Callable[[peewee.SqliteDatabase], None]
 # version N -> the step that upgrades a database at version N-1 to N
 MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     2: _run(_METRICS_V2),  # upload_metrics by the original metrics table's column names
+    3: scale_schema.migrate,  # change counter, per-host counts, name search, read indexes
 }

@@ -102,6 +102,7 @@ class FileHostUpload(BaseModel):
     created_ts = FloatField(default=now)
     started_ts = FloatField(null=True)
     finished_ts = FloatField(null=True)
+    change_seq = IntegerField(default=0)  # set by a trigger on every write (see scale_schema)
 
     class Meta:
         table_name = "file_host_uploads"

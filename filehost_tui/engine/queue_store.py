@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -103,11 +104,13 @@ class QueueStore:
             for host in hosts:
                 self._check_size(item, host)
         with self.db.atomic():
-            for item in items:
-                self._check_not_queued(item.path, hosts)
+            self._check_not_queued([item.path for item in items], hosts)
+            cursor = self.db.cursor()
             ids = []
             for item in items:
-                row = Item.create(
+                item_id = _insert(
+                    cursor,
+                    Item,
                     path=str(item.path),
                     name=item.name,
                     kind=item.kind,
@@ -117,10 +120,16 @@ class QueueStore:
                     created_ts=self.clock(),
                 )
                 for host in hosts:
-                    up = FileHostUpload.create(
-                        item=row, host_name=host, total_bytes=item.size, created_ts=self.clock()
+                    ids.append(
+                        _insert(
+                            cursor,
+                            FileHostUpload,
+                            item_id=item_id,
+                            host_name=host,
+                            total_bytes=item.size,
+                            created_ts=self.clock(),
+                        )
                     )
-                    ids.append(up.id)
         return ids
 
     def _inspect(self, path: Path, name: str | None) -> _NewItem:
@@ -168,30 +177,34 @@ class QueueStore:
                 "split it or pick another host"
             )
 
-    def _check_not_queued(self, path: Path, hosts: Iterable[str]) -> None:
+    def _check_not_queued(self, paths: Sequence[Path], hosts: Iterable[str]) -> None:
         """A path may be queued again once its earlier upload ended completed (links die, and
-        re-uploading is common) or cancelled; otherwise name the command that acts on it."""
-        existing = (
-            FileHostUpload.select(
-                FileHostUpload.id, FileHostUpload.host_name, FileHostUpload.status
+        re-uploading is common) or cancelled; otherwise name the command that acts on it. Asked
+        for a page of paths at a time: `add --from` may bring a hundred thousand."""
+        names = [str(p) for p in paths]
+        for start in range(0, len(names), 500):
+            existing = (
+                FileHostUpload.select(
+                    FileHostUpload.id, FileHostUpload.host_name, FileHostUpload.status, Item.path
+                )
+                .join(Item)
+                .where(
+                    Item.path.in_(names[start : start + 500])
+                    & FileHostUpload.host_name.in_(list(hosts))
+                    & FileHostUpload.status.not_in([Status.CANCELLED, Status.COMPLETED])
+                )
+                .order_by(FileHostUpload.id)
+                .first()
             )
-            .join(Item)
-            .where(
-                (Item.path == str(path))
-                & FileHostUpload.host_name.in_(list(hosts))
-                & FileHostUpload.status.not_in([Status.CANCELLED, Status.COMPLETED])
-            )
-            .first()
-        )
-        if existing:
-            hint = {
-                Status.PAUSED: f"`filehost-tui resume {existing.id}` continues it",
-                Status.FAILED: f"`filehost-tui retry {existing.id}` tries it again",
-            }.get(existing.status, "it is on its way; see `filehost-tui status`")
-            raise UserError(
-                f"{path} is already queued for {existing.host_name} as upload {existing.id} "
-                f"({existing.status}); {hint}"
-            )
+            if existing:
+                hint = {
+                    Status.PAUSED: f"`filehost-tui resume {existing.id}` continues it",
+                    Status.FAILED: f"`filehost-tui retry {existing.id}` tries it again",
+                }.get(existing.status, "it is on its way; see `filehost-tui status`")
+                raise UserError(
+                    f"{existing.item.path} is already queued for {existing.host_name} as upload "
+                    f"{existing.id} ({existing.status}); {hint}"
+                )
 
     # ---- worker side ------------------------------------------------------------------------
 
@@ -468,3 +481,18 @@ class QueueStore:
         for key, value in changes.items():
             setattr(row, key, value)
         return new
+
+
+def _insert(cursor: sqlite3.Cursor, model: type[peewee.Model], **values: object) -> int:
+    """One row with the model's defaults filled in, as a prepared statement: building the SQL
+    through peewee's query objects cost ~0.5 ms a row, most of `add --from` with 100,000 paths."""
+    for field in model._meta.sorted_fields:
+        if field.column_name not in values and field.default is not None:
+            default = field.default
+            values[field.column_name] = default() if callable(default) else default
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    cursor.execute(
+        f"INSERT INTO {model._meta.table_name} ({columns}) VALUES ({marks})", list(values.values())
+    )
+    return cursor.lastrowid

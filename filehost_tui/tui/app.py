@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header
 from textual.worker import Worker, WorkerState
 
@@ -25,6 +26,7 @@ from filehost_tui.tui.messages import (
     DatabaseTroubleChanged,
     EngineReady,
     EngineStopped,
+    HistoryRead,
     Live,
     ProgressUpdated,
     QueueRead,
@@ -32,7 +34,13 @@ from filehost_tui.tui.messages import (
     to_message,
 )
 from filehost_tui.tui.progress_throttle import ProgressThrottle
-from filehost_tui.tui.queue_view import changed_rows, host_summaries, load_rows
+from filehost_tui.tui.queue_view import (
+    UploadRow,
+    changed_rows,
+    host_summaries,
+    load_window,
+    older_history,
+)
 from filehost_tui.tui.resources import styles_dir
 from filehost_tui.tui.session import TuiSession
 from filehost_tui.tui.user_actions import UserActions
@@ -58,8 +66,11 @@ class FilehostApp(UserActions, App[int]):
         self._engine = None  # owned from start() on: stopped at exit even if never shown
         self.summaries: dict = {}
         self.host_speed: dict[str, float] = {}
-        self._max_id = 0
+        self._seq = 0
         self._open_ids: set[int] = set()
+        self._reading_older = False
+        self._history_exhausted = False
+        self._search_timer: Timer | None = None
         self._reading = False
         self._read_again = False
         self._loaded = False
@@ -115,12 +126,15 @@ class FilehostApp(UserActions, App[int]):
             self._read_again = True
             return
         self._reading = True
-        self._read_queue(not self._loaded, self._max_id, set(self._open_ids))
+        self._read_queue(not self._loaded, self._seq)
 
     @work(thread=True, group="queue-read", exit_on_error=False)
-    def _read_queue(self, full: bool, max_id: int, open_ids: set[int]) -> None:
+    def _read_queue(self, full: bool, seq: int) -> None:
         now = self.clock()
-        rows = load_rows() if full else changed_rows(max_id, open_ids)
+        if full:
+            rows, seq = load_window(self.session.config.tui.history_rows)
+        else:
+            rows, seq = changed_rows(seq)
         hosts = host_summaries(now)
         live = speeds = None
         engine = self.engine
@@ -136,7 +150,7 @@ class FilehostApp(UserActions, App[int]):
             and runner_pid(self.session.paths) is None
         ):
             self.post_message(EngineReady(error="the runner stopped", runner_pid=None))
-        self.post_message(QueueRead(rows, hosts, live, speeds, now, full))
+        self.post_message(QueueRead(rows, hosts, live, speeds, now, full, seq))
 
     def on_queue_read(self, message: QueueRead) -> None:
         self._reading = False
@@ -146,6 +160,8 @@ class FilehostApp(UserActions, App[int]):
         if table is None or hosts_panel is None or bandwidth is None:
             return  # a read that ended after the screen was torn down
         self._loaded = True
+        self._seq = message.seq
+        selected = _key_state(table.selected_row())
         with self.batch_update():
             table.apply_rows(message.rows)
             live = message.live if message.live is not None else self._live_from_db(table, message)
@@ -153,7 +169,6 @@ class FilehostApp(UserActions, App[int]):
             table.tick()
         self._progress.superseded()
         for row in message.rows:
-            self._max_id = max(self._max_id, row.id)
             if row.finished:
                 self._open_ids.discard(row.id)
             else:
@@ -168,7 +183,8 @@ class FilehostApp(UserActions, App[int]):
             bandwidth.show_current(sum(self.host_speed.values()))
         self.summaries = message.hosts
         hosts_panel.show(message.hosts, self.host_speed, message.now)
-        self.refresh_bindings()
+        if _key_state(table.selected_row()) != selected:
+            self.refresh_bindings()  # the footer is rebuilt: only when the keys' state changed
         if self._read_again:
             self._read_again = False
             self.request_read()
@@ -192,6 +208,28 @@ class FilehostApp(UserActions, App[int]):
                 rate = table.live.get(upload_id, Live(0, 0, 0.0)).bytes_per_s
             live[upload_id] = Live(row.uploaded, row.total, rate)
         return live
+
+    def on_uploads_table_older_wanted(self, _: UploadsTable.OlderWanted) -> None:
+        """Up or page-up on the top row: the next page of older finished uploads."""
+        if self._reading_older or self._history_exhausted or not self._loaded:
+            return
+        self._reading_older = True
+        self._read_older(self.table.oldest_history_id())
+
+    @work(thread=True, group="history-read", exit_on_error=False)
+    def _read_older(self, before: int | None) -> None:
+        rows = older_history(before, self.session.config.tui.history_rows)
+        self.post_message(HistoryRead(rows, older=True))
+
+    def on_history_read(self, message: HistoryRead) -> None:
+        """Older rows from paging, or rows the filter found in history (if still that filter)."""
+        self._reading_older = self._reading_older and not message.older
+        for table in self.query(UploadsTable):  # none once the screen has gone
+            if message.older:
+                self._history_exhausted = not message.rows
+                table.add_history(message.rows, found=False)
+            elif message.text == table.row_filter.text:
+                table.add_history(message.rows, found=True)
 
     @work(thread=True, exclusive=True, group="bandwidth-read", exit_on_error=False)
     def read_bandwidth(self) -> None:
@@ -263,10 +301,13 @@ class FilehostApp(UserActions, App[int]):
         worker = event.worker
         if worker.group == "queue-read":
             self._reading = False
+        if worker.group == "history-read":
+            self._reading_older = False
         self.notify(f"{worker.name or worker.group} failed: {worker.error}", severity="error")
 
     def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
-        self.refresh_bindings()
+        if self.screen_stack:  # a table re-laid just before the app closed highlights late
+            self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table is self.table:
@@ -337,6 +378,11 @@ class FilehostApp(UserActions, App[int]):
         engine, self._engine, self.engine = self._engine, None, None
         if engine is not None:  # closed without `q` (e.g. a test's context exit): still tidy up
             engine.stop(timeout=5.0)
+
+
+def _key_state(row: UploadRow | None) -> tuple[object, ...] | None:
+    """What the footer's live keys depend on (see UserActions.check_action)."""
+    return None if row is None else (row.id, row.status, bool(row.url))
 
 
 def _merge_states(hosts: dict, states: dict, active: list) -> dict:

@@ -94,6 +94,7 @@ class QueueRead(Message):
         host_speed: dict[str, float] | None,
         now: float,
         full: bool = False,
+        seq: int = 0,
     ) -> None:
         super().__init__()
         self.rows = rows
@@ -102,6 +103,19 @@ class QueueRead(Message):
         self.host_speed = host_speed
         self.now = now
         self.full = full
+        self.seq = seq
+        """The change number the rows are current to: the next read asks for rows after it."""
+
+
+class HistoryRead(Message):
+    """Finished uploads outside the window: an older page (`older`), or what the `/` filter
+    `text` found in history."""
+
+    def __init__(self, rows: list[UploadRow], *, older: bool = False, text: str = "") -> None:
+        super().__init__()
+        self.rows = rows
+        self.older = older
+        self.text = text
 
 
 class BandwidthRead(Message):

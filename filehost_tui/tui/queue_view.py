@@ -1,42 +1,94 @@
 """What the screen shows, read from the database as plain frozen rows (no Textual here).
 
 The database is the truth for statuses in both modes (in-process and attached), so the UI reads it
-about once a second. Reads stay cheap on a 10,000-row queue: after the first load only rows that are
-new, still open, or were open last time are fetched.
+about once a second. Every read is bounded by the screen, not the history: the first one takes a
+window (everything unfinished or failed, and the latest finished uploads), later ones only the rows
+written since (by change number), and counts come from the per-(host, status) counters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
 from dataclasses import dataclass
 
-import peewee
+from filehost_tui.ages import parse_age
+from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.engine.queue_reads import (
+    ALL_STATUSES,
+    ATTENTION,
+    HISTORY,
+    QueueReads,
+    UploadFilter,
+    UploadRow,
+)
+from filehost_tui.engine.states import Status
 
-from filehost_tui.engine.models import FileHostUpload, Item
-from filehost_tui.engine.states import FINISHED, Status
-
-OPEN_STATUSES = tuple(s.value for s in Status if s not in FINISHED)
-_CHUNK = 500
+__all__ = ["HostSummary", "UploadRow"]  # UploadRow: the table and messages import it from here
 
 
-@dataclass(frozen=True)
-class UploadRow:
-    id: int
-    item_id: int
-    item: str
-    host: str
-    status: str
-    uploaded: int
-    total: int
-    retries: int
-    error_kind: str | None
-    error_message: str | None
-    url: str | None
-    next_attempt_ts: float
+def _reads() -> QueueReads:
+    """The models are bound to the one database this process works on (see database.py)."""
+    return QueueReads(FileHostUpload._meta.database)
 
-    @property
-    def finished(self) -> bool:
-        return self.status not in OPEN_STATUSES
+
+def load_window(finished: int) -> tuple[list[UploadRow], int]:
+    """Every upload that needs attention plus the `finished` latest history rows, in queue order,
+    and the change number they are current to (read first: a write in between is read again)."""
+    reads = _reads()
+    seq = reads.last_change()
+    attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
+    recent = reads.newest(UploadFilter(statuses=HISTORY), finished)[::-1]
+    return list(heapq.merge(attention, recent, key=lambda r: r.id)), seq
+
+
+def changed_rows(seq: int) -> tuple[list[UploadRow], int]:
+    """Rows written since change number `seq`, and the number to read from next time."""
+    return _reads().changed_since(seq)
+
+
+def older_history(before: int | None, limit: int) -> list[UploadRow]:
+    """The `limit` finished uploads just older than upload `before`, newest first."""
+    return _reads().newest(UploadFilter(statuses=HISTORY), limit, before=before)
+
+
+def search_history(text: str, now: float, limit: int) -> list[UploadRow]:
+    """The `/` filter over the whole history, as indexed queries: `host:` and `status:` prefixes
+    and `since:7d` narrow an index range; other words of 3+ characters search item names (the
+    name index holds trigrams). The table applies the full filter to what comes back."""
+    reads = _reads()
+    hosts = {h for h, _ in reads.counts()}
+    wanted_hosts: set[str] | None = None
+    statuses: set[str] | None = None
+    since: float | None = None
+    names: list[str] = []
+    for word in text.lower().split():
+        field, sep, value = word.partition(":")
+        if sep and field == "host":
+            found = {h for h in hosts if h.lower().startswith(value)}
+            wanted_hosts = found if wanted_hosts is None else wanted_hosts & found
+        elif sep and field == "status":
+            found = {str(s) for s in ALL_STATUSES if s.startswith(value)}
+            statuses = found if statuses is None else statuses & found
+        elif sep and field == "since" and parse_age(value) is not None:
+            since = now - parse_age(value)
+        elif len(word) >= 3:
+            names.append(word)
+    if wanted_hosts == set() or statuses == set():
+        return []
+    flt = UploadFilter(
+        statuses=tuple(sorted(statuses or ())),
+        hosts=tuple(sorted(wanted_hosts or ())),
+        since_ts=since,
+    )
+    if not names:
+        return reads.newest(flt, limit)
+    return [
+        r
+        for r in reads.search_names(names, limit)
+        if (not flt.statuses or r.status in flt.statuses)
+        and (not flt.hosts or r.host in flt.hosts)
+        and (since is None or r.created_ts >= since)
+    ]
 
 
 @dataclass(frozen=True)
@@ -60,87 +112,39 @@ class HostSummary:
         return self.paused > 0 and self.active == 0 and self.queued == 0
 
 
-def _select() -> peewee.ModelSelect:
-    u = FileHostUpload
-    return (
-        u.select(
-            u.id,
-            Item.id,
-            Item.name,
-            u.host_name,
-            u.status,
-            u.uploaded_bytes,
-            u.total_bytes,
-            u.retry_count,
-            u.error_kind,
-            u.error_message,
-            u.download_url,
-            u.next_attempt_ts,
-        )
-        .join(Item)
-        .order_by(u.id)
-        .tuples()
-    )
-
-
-def load_rows() -> list[UploadRow]:
-    """Every upload in queue order."""
-    return [UploadRow(*t) for t in _select()]
-
-
-def rows_by_id(ids: Iterable[int]) -> list[UploadRow]:
-    wanted = list(ids)
-    out: list[UploadRow] = []
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
-        out.extend(UploadRow(*t) for t in _select().where(FileHostUpload.id.in_(chunk)))
-    return out
-
-
-def changed_rows(max_id: int, open_ids: set[int]) -> list[UploadRow]:
-    """Rows that may differ from what the screen holds: new ones, open ones, and ones that were
-    open last time (they may have finished meanwhile)."""
-    u = FileHostUpload
-    rows = [
-        UploadRow(*t) for t in _select().where((u.id > max_id) | u.status.in_(list(OPEN_STATUSES)))
-    ]
-    seen = {r.id for r in rows}
-    rows.extend(rows_by_id(sorted(open_ids - seen)))
-    return rows
-
-
 def host_summaries(now: float) -> dict[str, HostSummary]:
-    """Counts per host and status, the bytes of active transfers, and signs of trouble."""
-    u = FileHostUpload
+    """Counts per host and status (kept counters), the bytes of active transfers, and signs of
+    trouble: each an index search over unfinished rows only."""
+    reads = _reads()
+    db = reads.db
     counts: dict[str, dict[str, int]] = {}
-    active_bytes: dict[str, tuple[int, int]] = {}
-    query = u.select(
-        u.host_name,
-        u.status,
-        peewee.fn.COUNT(u.id),
-        peewee.fn.SUM(u.uploaded_bytes),
-        peewee.fn.SUM(u.total_bytes),
-    ).group_by(u.host_name, u.status)
-    for host, status, n, done, total in query.tuples():
+    for (host, status), n in reads.counts().items():
         counts.setdefault(host, {})[status] = n
-        if status == Status.UPLOADING:
-            active_bytes[host] = (int(done or 0), int(total or 0))
-    next_due = dict(
-        u.select(u.host_name, peewee.fn.MIN(u.next_attempt_ts))
-        .where(u.status == Status.PENDING)
-        .group_by(u.host_name)
-        .tuples()
-    )
+    active_bytes = {
+        host: (int(done or 0), int(total or 0))
+        for host, done, total in db.execute_sql(
+            "SELECT host_name, SUM(uploaded_bytes), SUM(total_bytes) FROM file_host_uploads "
+            "WHERE status = ? GROUP BY host_name",
+            (str(Status.UPLOADING),),
+        ).fetchall()
+    }
     auth = {
         h
-        for (h,) in u.select(u.host_name)
-        .where((u.error_kind == "auth") & u.status.in_([Status.PENDING, Status.FAILED]))
-        .distinct()
-        .tuples()
+        for (h,) in db.execute_sql(
+            "SELECT DISTINCT host_name FROM file_host_uploads "
+            "WHERE status IN (?, ?) AND error_kind = 'auth'",
+            (str(Status.PENDING), str(Status.FAILED)),
+        ).fetchall()
     }
     result = {}
     for host, c in counts.items():
-        due = next_due.get(host)
+        due = None
+        if c.get(Status.PENDING):
+            (due,) = db.execute_sql(
+                "SELECT MIN(next_attempt_ts) FROM file_host_uploads "
+                "WHERE host_name = ? AND status = ?",
+                (host, str(Status.PENDING)),
+            ).fetchone()
         done, total = active_bytes.get(host, (0, 0))
         result[host] = HostSummary(
             host=host,

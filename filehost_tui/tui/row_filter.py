@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from filehost_tui.ages import parse_age
 from filehost_tui.tui.queue_view import UploadRow
 
 
 @dataclass(frozen=True)
 class RowFilter:
-    """`text` is words that must all match: `host:ID`, `status:NAME` (prefixes allowed), or plain
-    words found in the item name, host or status."""
+    """`text` is words that must all match: `host:ID`, `status:NAME` (prefixes allowed),
+    `since:7d` (queued in the last 7 days, counted from `now`), or plain words found in the item
+    name, host or status."""
 
     text: str = ""
     hide_finished: bool = False
+    now: float = 0.0
 
     def matches(self, row: UploadRow) -> bool:
         if self.hide_finished and row.finished:
@@ -25,6 +28,9 @@ class RowFilter:
                     return False
             elif sep and field == "status":
                 if not row.status.startswith(value):
+                    return False
+            elif sep and field == "since" and parse_age(value) is not None:
+                if row.created_ts < self.now - parse_age(value):
                     return False
             elif (
                 word not in row.item.lower()

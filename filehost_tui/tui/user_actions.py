@@ -14,12 +14,14 @@ from textual import work
 from textual.app import SystemCommand
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import get_current_worker
 
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
 from filehost_tui.tui.bindings import KEYS, key_display, palette_action
-from filehost_tui.tui.messages import ActionDone
+from filehost_tui.tui.messages import ActionDone, HistoryRead
+from filehost_tui.tui.queue_view import search_history
 from filehost_tui.tui.screens import confirm_texts
 from filehost_tui.tui.screens.add_modal import AddModal, AddRequest
 from filehost_tui.tui.screens.confirm import ConfirmScreen
@@ -32,6 +34,8 @@ from filehost_tui.tui.widgets.uploads_table import UploadsTable
 if TYPE_CHECKING:
     from filehost_tui.tui.app import FilehostApp
 
+SEARCH_DELAY_S = 0.15
+"""Quiet time after a keystroke before the filter asks the database."""
 MAIN_SCREEN_ACTIONS = {k.action for k in KEYS if not k.table} - {"quit", "help"}
 NEEDS_ROW = {
     "retry": ("failed", "cancelled"),
@@ -174,9 +178,24 @@ class UserActions:
         bar.focus()
 
     def on_input_changed(self: FilehostApp, event: Input.Changed) -> None:
+        """The rows held are filtered at once; the history behind them is asked a moment after
+        the last keystroke (a newer keystroke supersedes the search still running)."""
         if isinstance(event.input, FilterBar):
-            self.table.set_filter(replace(self.table.row_filter, text=event.value))
+            row_filter = replace(self.table.row_filter, text=event.value, now=self.clock())
+            self.table.set_filter(row_filter)
             self._show_filter()
+            if self._search_timer is not None:
+                self._search_timer.stop()
+            if event.value.strip():
+                self._search_timer = self.set_timer(
+                    SEARCH_DELAY_S, lambda: self._search_history(event.value)
+                )
+
+    @work(thread=True, exclusive=True, group="history-search", exit_on_error=False)
+    def _search_history(self: FilehostApp, text: str) -> None:
+        rows = search_history(text, self.clock(), self.session.config.tui.history_rows)
+        if not get_current_worker().is_cancelled:
+            self.post_message(HistoryRead(rows, text=text))
 
     def on_filter_bar_closed(self: FilehostApp, event: FilterBar.Closed) -> None:
         bar = self.query_one(FilterBar)

@@ -25,6 +25,7 @@ class BandwidthPanel(Horizontal):
         super().__init__(**kwargs)
         self.current = 0.0
         self.peak = 0.0
+        self._figures = ""
 
     def compose(self) -> ComposeResult:
         yield Label(f"speed {WINDOW_MINUTES}m", classes="bw-title")
@@ -47,4 +48,7 @@ class BandwidthPanel(Horizontal):
     def _show_figures(self) -> None:
         now = fmt.speed(self.current) or "0B/s"
         peak = fmt.speed(self.peak) or "0B/s"
-        self.query_one("#bw-figures", Label).update(f"now {now:>7}  peak {peak:>7}")
+        text = f"now {now:>7}  peak {peak:>7}"
+        if text != self._figures:  # an update re-lays the screen out, even with the same text
+            self._figures = text
+            self.query_one("#bw-figures", Label).update(text)

@@ -33,6 +33,7 @@ class HostLine(Horizontal):
     def __init__(self, host: str) -> None:
         super().__init__(id=f"host-{host}", classes="host-line")
         self.host = host
+        self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Label(self.host[:10], classes="host-name")
@@ -42,13 +43,21 @@ class HostLine(Horizontal):
         yield Label("", classes="host-marker")
 
     def show(self, s: HostSummary, bytes_per_s: float, now: float) -> None:
+        """Only what changed is updated: a label's update re-lays the screen out even when its
+        text is the same, which kept an idle app busy every second."""
         self.query_one(ProgressBar).update(
             total=max(1, s.active_total), progress=min(s.active_uploaded, max(1, s.active_total))
         )
-        self.query_one(".host-speed", Label).update(fmt.speed(bytes_per_s))
-        self.query_one(".host-counts", Label).update(counts_text(s))
         marker = marker_text(s, now)
-        self.query_one(".host-marker", Label).update(marker)
+        texts = {
+            ".host-speed": fmt.speed(bytes_per_s),
+            ".host-counts": counts_text(s),
+            ".host-marker": marker,
+        }
+        for selector, text in texts.items():
+            if self._shown.get(selector) != text:
+                self._shown[selector] = text
+                self.query_one(selector, Label).update(text)
         self.set_class(bool(marker), "-trouble")
 
 

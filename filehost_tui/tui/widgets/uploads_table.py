@@ -2,8 +2,11 @@
 
 Rows are never rebuilt on updates: a changed upload rewrites only the cells that differ
 (update_cell, inside app.batch_update), so the cursor and scroll position stay where the user left
-them. New uploads are appended (ids grow, so queue order holds). Only a filter change re-lays the
-rows, and then the cursor goes back to the upload it was on.
+them. New uploads are appended (ids grow, so queue order holds). Only a filter change, or older
+history arriving, re-lays the rows, and then the cursor goes back to the upload it was on.
+
+The table holds a window, not the history: unfinished and failed uploads, the latest finished ones,
+older pages the user asked for (up or page-up on the top row), and what the `/` filter found.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -82,6 +86,9 @@ def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
 class UploadsTable(DataTable):
     BINDINGS = table_bindings()
 
+    class OlderWanted(Message):
+        """The cursor tried to go above the top row: older history is wanted."""
+
     def __init__(self, clock: Callable[[], float], **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.clock = clock
@@ -91,6 +98,7 @@ class UploadsTable(DataTable):
         self._cells: dict[int, Cells] = {}
         self._backlog: list[int] = []  # ids that pass the filter, not yet added, ascending
         self._draining = False
+        self._found: set[int] = set()  # history rows held only because the filter found them
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -214,12 +222,46 @@ class UploadsTable(DataTable):
             if before != after:
                 self.update_cell(key, column, after)
 
+    def action_cursor_up(self) -> None:
+        if self.cursor_row == 0:
+            self.post_message(self.OlderWanted())
+        super().action_cursor_up()
+
+    def action_page_up(self) -> None:
+        if self.cursor_row == 0:
+            self.post_message(self.OlderWanted())
+        super().action_page_up()
+
+    def oldest_history_id(self) -> int | None:
+        """Where the next older page starts: below the oldest finished upload held."""
+        return min((i for i, r in self.known.items() if r.finished), default=None)
+
+    def add_history(self, rows: Iterable[UploadRow], *, found: bool) -> None:
+        """Hold older rows too; they sort above what is shown, so the rows are re-laid."""
+        new = [r for r in rows if r.id not in self.known]
+        for row in new:
+            self.known[row.id] = row
+            if found:
+                self._found.add(row.id)
+        if any(self.row_filter.matches(r) for r in new):
+            self._relayout()
+
     def set_filter(self, row_filter: RowFilter) -> None:
-        """Re-lay the rows for a new filter; the cursor stays on its upload if still shown."""
+        """Re-lay the rows for a new filter; the cursor stays on its upload if still shown. Rows
+        an earlier filter found in history go, unless the new filter text matches them too."""
         if row_filter == self.row_filter:
             return
-        keep = self.selected_id()
         self.row_filter = row_filter
+        searching = bool(row_filter.text.strip())
+        for upload_id in [
+            i for i in self._found if not (searching and row_filter.matches(self.known[i]))
+        ]:
+            self._found.discard(upload_id)
+            self.known.pop(upload_id, None)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        keep = self.selected_id()
         self.clear()
         self._cells.clear()
         self._backlog = []

@@ -1,0 +1,178 @@
+"""`status`: the queue seen from a script or a terminal, streamed page by page.
+
+Without options the text listing shows what needs attention (every unfinished or failed upload)
+and the latest finished ones, then says how many more there are; `--json`, `--jsonl` and `--all`
+list everything; the filters narrow any of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import time
+from collections.abc import Iterator
+
+from filehost_tui.cli.context import Context
+from filehost_tui.cli.durations import age_seconds
+from filehost_tui.cli.output import stream_lines
+from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
+from filehost_tui.engine.states import Status
+from filehost_tui.errors import UserError
+from filehost_tui.printable import printable
+from filehost_tui.units import human_size
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+RECENT = 20
+"""Finished uploads the default listing shows after what needs attention."""
+
+
+def add_status_parser(sub: argparse._SubParsersAction) -> None:
+    status = sub.add_parser("status", help="show the queue (what needs attention, and recent)")
+    form = status.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help='one JSON document {"uploads": [...]}')
+    form.add_argument("--jsonl", action="store_true", help="one JSON object per line")
+    status.add_argument(
+        "--state",
+        action="append",
+        choices=[str(s) for s in Status],
+        metavar="NAME",
+        help="only uploads in this state; repeat for several (pending, uploading, paused, "
+        "failed, completed, cancelled)",
+    )
+    status.add_argument(
+        "--host", action="append", metavar="ID", help="only uploads to this host; repeatable"
+    )
+    status.add_argument(
+        "--since", type=age_seconds, metavar="AGE", help="only uploads queued in the last AGE (7d)"
+    )
+    status.add_argument("--limit", type=_positive, metavar="N", help="only the latest N that match")
+    status.add_argument("--all", action="store_true", help="every upload, finished ones too")
+    status.set_defaults(func=cmd_status)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count; give a whole number, 1 or more")
+    return int(text)
+
+
+def upload_dict(u: UploadRow) -> dict[str, object]:
+    return {
+        "id": u.id,
+        "item_id": u.item_id,
+        "item": u.item,
+        "host": u.host,
+        "status": u.status,
+        "uploaded_bytes": u.uploaded,
+        "total_bytes": u.total,
+        "retry_count": u.retries,
+        "error_kind": u.error_kind,
+        "error_message": u.error_message,
+        "download_url": u.url,
+        "file_id": u.file_id,
+    }
+
+
+def text_line(u: UploadRow) -> str:
+    pct = 100 * u.uploaded / u.total if u.total else 0.0
+    tail = u.url or (f"{u.error_kind}: {u.error_message}" if u.error_message else "")
+    name = printable(u.item)[:30]
+    return (
+        f"{u.id:>5}  {name:<30}  {u.host:<11}  {u.status:<9}  {pct:5.1f}%  "
+        f"{human_size(u.total):>10}  retries {u.retries}  "
+        f"{printable(tail)}"
+    ).rstrip() + "\n"
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    flt = _filter(ctx, args)
+    reads = ctx.reads
+    if args.limit is not None:
+        rows: Iterator[UploadRow] = reversed(reads.newest(flt, args.limit))
+    elif flt != UploadFilter() or args.all or args.json or args.jsonl:
+        rows = reads.iter_rows(flt)
+    else:
+        return _attention_and_recent(ctx)
+    if args.json:
+        stream_lines(_json_document(rows))
+    elif args.jsonl:
+        stream_lines(_ENCODER.encode(upload_dict(u)) + "\n" for u in rows)
+    else:
+        shown = _Counted(rows)
+        stream_lines(text_line(u) for u in shown)
+        if not shown.count:
+            print(_nothing(ctx))
+    return 0
+
+
+def _filter(ctx: Context, args: argparse.Namespace) -> UploadFilter:
+    hosts = tuple(dict.fromkeys(args.host or ()))
+    if hosts:
+        known = set(ctx.registry.specs) | {h for h, _ in ctx.reads.counts()}
+        unknown = [h for h in hosts if h not in known]
+        if unknown:
+            raise UserError(
+                f"unknown host {unknown[0]!r}; known hosts: {', '.join(sorted(known)) or 'none'}"
+            )
+    since = time.time() - args.since if args.since is not None else None
+    return UploadFilter(
+        statuses=tuple(dict.fromkeys(args.state or ())), hosts=hosts, since_ts=since
+    )
+
+
+def _json_document(rows: Iterator[UploadRow]) -> Iterator[str]:
+    """The same document `json.dumps({"uploads": [...]})` would give, written a page at a time
+    (one encoder call per page: per row, the call itself cost more than the encoding)."""
+    yield '{"uploads": ['
+    for n, page in enumerate(_pages(rows)):
+        yield (", " if n else "") + _ENCODER.encode([upload_dict(u) for u in page])[1:-1]
+    yield "]}\n"
+
+
+def _pages(rows: Iterator[UploadRow], size: int = 1000) -> Iterator[list[UploadRow]]:
+    page: list[UploadRow] = []
+    for row in rows:
+        page.append(row)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+class _Counted:
+    """Pass rows through and count them, so "nothing matched" needs no second query."""
+
+    def __init__(self, rows: Iterator[UploadRow]) -> None:
+        self.rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[UploadRow]:
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def _attention_and_recent(ctx: Context) -> int:
+    reads = ctx.reads
+    recent = reads.newest(UploadFilter(statuses=HISTORY), RECENT)[::-1]
+    attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
+    shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id))
+    stream_lines(text_line(u) for u in shown)
+    if not shown.count:
+        print(_nothing(ctx))
+        return 0
+    more = reads.count(UploadFilter(statuses=HISTORY)) - len(recent)
+    if more > 0:
+        print(
+            f"… and {more} older finished upload(s): `filehost-tui status --all` lists every one, "
+            "`--state completed --limit 100` the latest 100"
+        )
+    return 0
+
+
+def _nothing(ctx: Context) -> str:
+    if not ctx.reads.counts():
+        return "the queue is empty; add work with `filehost-tui add PATH --host ID`"
+    return "no upload matches; `filehost-tui status --all` lists every one"

@@ -6,6 +6,7 @@ import os
 import time
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
@@ -102,7 +103,8 @@ class FileHostUpload(BaseModel):
     created_ts = FloatField(default=now)
     started_ts = FloatField(null=True)
     finished_ts = FloatField(null=True)
-    change_seq = IntegerField(default=0)  # set by a trigger on every write (see scale_schema)
+    # set by a trigger on every write (see scale_schema); DEFAULT 0 as the migration adds it
+    change_seq = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         table_name = "file_host_uploads"

@@ -490,9 +490,11 @@ def _insert(cursor: sqlite3.Cursor, model: type[peewee.Model], **values: object)
         if field.column_name not in values and field.default is not None:
             default = field.default
             values[field.column_name] = default() if callable(default) else default
+    fields = model._meta.columns  # each value as its field stores it (a path may be a BLOB)
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cursor.execute(
-        f"INSERT INTO {model._meta.table_name} ({columns}) VALUES ({marks})", list(values.values())
+        f"INSERT INTO {model._meta.table_name} ({columns}) VALUES ({marks})",
+        [fields[column].db_value(value) for column, value in values.items()],
     )
     return cursor.lastrowid

@@ -11,7 +11,8 @@ Fault kinds (`inject(kind, times=1, step=..., **params)`; by default they hit th
 `garbage`/`no_link` hit the step carrying the link, `expired_token` the next token-using call):
 status (status=500/503/429, retry_after=S), reset (after_bytes=N), stall (after_bytes=N),
 early_413, garbage, no_link, expired_token, flood, rate_limit_body, throttle (bytes_per_s=N),
-processing (rapidgator: upload_info says "still processing"), quota.
+processing (rapidgator: upload_info says "still processing"), quota,
+reply (status=N, body=..., content_type=...: exactly that answer, e.g. a link or an echo).
 """
 
 from __future__ import annotations

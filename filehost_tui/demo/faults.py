@@ -14,8 +14,9 @@ from typing import Any
 
 # Kinds the server itself acts on (no family code involved) and kinds a family interprets.
 SERVER_KINDS = frozenset(
-    {"status", "reset", "stall", "early_413", "garbage", "flood", "rate_limit_body", "throttle"}
-)
+    {"status", "reset", "stall", "early_413", "garbage", "flood", "rate_limit_body", "throttle",
+     "reply"}
+)  # fmt: skip
 FAMILY_KINDS = frozenset({"no_link", "expired_token", "processing", "quota"})
 KINDS = SERVER_KINDS | FAMILY_KINDS
 

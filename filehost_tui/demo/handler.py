@@ -208,6 +208,8 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             return text_reply("Flood detected: IP Locked #1", 403)
         if kind == "rate_limit_body":
             return json_reply({"status": "error-rateLimit", "data": {}})
+        if kind == "reply":
+            return _scripted_reply(fault)
         return _status_reply(fault)
 
     def _read_up_to(self, body: BodyReader, limit: int) -> None:
@@ -253,6 +255,16 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(reply.body)
+
+
+def _scripted_reply(fault: Fault) -> Reply:
+    """Exactly the answer a test wrote: what a host says that no family says by itself."""
+    body = fault.param("body", "")
+    return Reply(
+        int(fault.param("status", 200)),
+        body.encode() if isinstance(body, str) else body,
+        fault.param("content_type", "text/plain; charset=utf-8"),
+    )
 
 
 def _status_reply(fault: Fault) -> Reply:

@@ -98,7 +98,13 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_links(ctx: Context, args: argparse.Namespace) -> int:
     uploads = ctx.queue.uploads(item_id=args.item)
     links = [
-        Link(u.item.id, printable(u.item.name), u.host_name, u.download_url, u.file_id)
+        Link(
+            u.item.id,
+            printable(u.item.name),
+            u.host_name,
+            printable(u.download_url),
+            printable(u.file_id) if u.file_id else None,
+        )
         for u in uploads
         if u.status == Status.COMPLETED and u.download_url
     ]

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from filehost_tui.cli.main import main
+from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.screens.details import DetailsScreen
+from tests.cli_support import base_url_env, cli, write_config
 from tests.test_tui_support import make_file, make_session, run_async, settle
 
 RAW_LINK = "http://h/x\x1b]0;PWNED\x07.bin\x9b31m"
@@ -68,6 +70,32 @@ def test_status_escapes_control_characters_in_links_and_errors(home, capsys) -> 
 
     assert CONTROL.search(out) is None, repr(out)
     assert "\\x1b]8;;http://evil/\\x07click" in out
+
+
+def test_a_host_that_answers_an_escape_sequence_as_its_link_gets_no_link_stored(tmp_path):
+    home = tmp_path / "home"
+    write_config(home, "[hosts.catbox]\nmax_retries = 0\n")
+    sample = tmp_path / "a.bin"
+    sample.write_bytes(b"x" * 1000)
+    with FakeHost("catbox") as catbox:
+        catbox.inject("reply", body="http://h/x\x1b]0;PWNED\x07.bin")
+        env = base_url_env("catbox", catbox)
+        assert cli(home, "add", str(sample), "--host", "catbox", env=env).returncode == 0
+        run = cli(home, "run", "--until-idle", env=env)
+    links = [cli(home, "links", "--format", f) for f in ("plain", "bbcode", "markdown", "json")]
+    status = cli(home, "status", "--json")
+
+    assert run.returncode == 1
+    (upload,) = json.loads(status.stdout)["uploads"]
+    assert (upload["status"], upload["error_kind"], upload["download_url"]) == (
+        "failed",
+        "bad_response",
+        None,
+    )
+    assert [r.stdout for r in links] == ["", "", "", "[]\n"]
+    for text in (run.stdout, run.stderr, upload["error_message"]):
+        assert CONTROL.search(text) is None, repr(text)
+    assert "http://h/x\\x1b]0;PWNED\\x07.bin" in upload["error_message"]
 
 
 @run_async

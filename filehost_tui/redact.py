@@ -43,10 +43,17 @@ _QUOTED = re.compile(
 # Authorization headers.
 _SCHEME = re.compile(r"(?i)\b(bearer\s+|basic\s+|oauth\s+)([A-Za-z0-9._~+/=-]{6,})")
 
-_HTML_NAMES: dict[str, list[str]] = {}
-for _name, _char in sorted(html5.items(), key=lambda item: -len(item[0])):
-    if len(_char) == 1:
-        _HTML_NAMES.setdefault(_char, []).append(_name)
+
+def _html_names() -> dict[str, list[str]]:
+    """Each character's named HTML references (`&quot;`, `&QUOT;`, `&quot`), longest first."""
+    names: dict[str, list[str]] = {}
+    for name, char in sorted(html5.items(), key=lambda item: -len(item[0])):
+        if len(char) == 1:
+            names.setdefault(char, []).append(name)
+    return names
+
+
+_HTML_NAMES = _html_names()
 
 
 def _char_forms(char: str) -> str:
@@ -96,24 +103,25 @@ def _base64_forms(value: str) -> set[str]:
 
 @dataclass(frozen=True)
 class _KnownValues:
-    """Two compilations of one alternation: `first` finds the leftmost occurrence at regex speed
-    (most text holds none); `overlapping`, a lookahead, then finds every start from there on, so
-    two secrets that overlap are both masked whole."""
+    """One alternation of every form of every value, longest value first.
 
-    first: re.Pattern[str]
-    overlapping: re.Pattern[str]
+    Searching again from the character after each match start (not from its end) finds a second
+    secret that overlaps the first, so both are masked whole instead of leaving a tail."""
+
+    pattern: re.Pattern[str]
 
     def mask(self, text: str) -> str:
-        found = self.first.search(text)
-        if found is None:
-            return text
         spans: list[list[int]] = []
-        for match in self.overlapping.finditer(text, found.start()):
-            start, end = match.start(), match.end(1)
+        found = self.pattern.search(text)
+        while found is not None:
+            start, end = found.span()
             if spans and start <= spans[-1][1]:
                 spans[-1][1] = max(spans[-1][1], end)
             else:
                 spans.append([start, end])
+            found = self.pattern.search(text, start + 1)
+        if not spans:
+            return text
         parts, position = [], 0
         for start, end in spans:
             parts += [text[position:start], MASK]
@@ -130,8 +138,7 @@ def _known_values(values: Iterable[str]) -> _KnownValues | None:
     for value in usable:
         forms.update((form, len(value)) for form in _base64_forms(value))
     # Longest first, so a secret that contains another is masked whole.
-    alternation = "|".join(sorted(forms, key=forms.__getitem__, reverse=True))
-    return _KnownValues(re.compile(alternation), re.compile(f"(?=({alternation}))"))
+    return _KnownValues(re.compile("|".join(sorted(forms, key=forms.__getitem__, reverse=True))))
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:

@@ -22,7 +22,7 @@ from tests.test_tui_support import make_file, make_session, run_async, settle
 
 RAW_LINK = "http://h/x\x1b]0;PWNED\x07.bin\x9b31m"
 RAW_ID = "id\x1b[2J"
-RAW_ERROR = "HTTP 500: \x1b]8;;http://evil/\x07click\x1b]8;;\x07"
+RAW_ERROR = "HTTP 500: \x1b]8;;http://evil/\x07click\x1b]8;;\x07 [/b] [red]x[/red]"
 # C0 and C1 controls and DEL, except the newline that separates lines of output.
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
@@ -116,6 +116,7 @@ async def test_tui_table_and_details_escape_control_characters(tmp_path) -> None
             ]
             assert all(CONTROL.search(text) is None for text in cells), cells
             assert "clip\\x1b[31m.bin" in cells[0]
+            assert cells[3].endswith("[/b] [red]x[/red]")  # text, never markup
 
             for upload_id in (done, failed):
                 app.table.move_to(upload_id)

@@ -69,14 +69,14 @@ def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
     else:
         tail = ""
     return (
-        printable(row.item),
+        Text(printable(row.item)),  # Text, not str: a DataTable reads a str as markup
         row.host,
         Text(status, style=STATUS_STYLE.get(row.status, "")),
         pct,
         fmt.size(row.total),
         fmt.speed(live.bytes_per_s) if uploading and live else "",
         str(row.retries) if row.retries else "",
-        printable(tail),
+        Text(printable(tail)),
     )
 
 

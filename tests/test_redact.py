@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -52,6 +57,81 @@ def test_redact_text_masks_url_encoded_forms_of_a_secret() -> None:
     redacted = redact_text(text, [secret])
     assert "p%40ss" not in redacted
     assert redacted == "sent password=*** and pass=***"
+
+
+# A secret with every character that some encoding rewrites: / + " & < > ' space, é and an emoji.
+AWKWARD = "Zk9/aB3+Qx7\"q&<\u00e9>'Wv4 \U0001f600Tail"
+
+
+def _php_json(value: str) -> str:
+    """json_encode's default: slashes escaped, non-ASCII as \\uXXXX (surrogate pairs)."""
+    return json.dumps(value)[1:-1].replace("/", "\\/")
+
+
+def _json_hex(value: str) -> str:
+    """json_encode with JSON_HEX_QUOT|JSON_HEX_TAG|JSON_HEX_AMP|JSON_HEX_APOS."""
+    text = _php_json(value).replace('\\"', '"')
+    for char in "\"&<>'":
+        text = text.replace(char, f"\\u{ord(char):04X}")
+    return text
+
+
+ECHOED_FORMS = {
+    "plain": lambda v: v,
+    "url-encoded": lambda v: quote(v, safe=""),
+    "form-encoded": quote_plus,
+    "url-encoded lower-case hex": lambda v: re.sub(
+        r"%[0-9A-F]{2}", lambda m: m[0].lower(), quote(v, safe="")
+    ),
+    "json with escaped slashes": _php_json,
+    "json, utf-8 kept": lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+    "json hex-escaped": _json_hex,
+    "html-escaped": html.escape,
+    "html character references": lambda v: "".join(c if c.isalnum() else f"&#{ord(c)};" for c in v),
+    "html hex references": lambda v: "".join(c if c.isalnum() else f"&#x{ord(c):X};" for c in v),
+}
+# Base64 of text around the secret: (text before, text after) the secret.
+BASE64_NEIGHBOURS = {"alone": ("", ""), "basic auth": ("alice:", ""), "in json": ('{"k":"', '"}')}
+
+
+@pytest.mark.parametrize("form", ECHOED_FORMS)
+def test_a_known_secret_is_masked_in_every_form_a_reply_can_carry_it(form: str) -> None:
+    echoed = ECHOED_FORMS[form](AWKWARD)
+    registry = SecretRegistry()
+    registry.register(AWKWARD)
+
+    assert registry.redact(f"host said: {echoed} (HTTP 403)") == "host said: *** (HTTP 403)"
+    assert redact_text(echoed, [AWKWARD]) == "***"
+
+
+@pytest.mark.parametrize("neighbours", BASE64_NEIGHBOURS)
+@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
+def test_base64_of_a_secret_is_masked_but_for_the_bits_it_shares(neighbours, encode) -> None:
+    """A base64 character at each edge of the secret mixes in its neighbours' bits; the rest goes."""
+    before, after = BASE64_NEIGHBOURS[neighbours]
+    echoed = encode(f"{before}{AWKWARD}{after}".encode()).decode()
+    masked = redact_text(echoed, [AWKWARD])
+    assert masked.count("***") == 1
+    kept = masked.replace("***", "")
+    assert len(kept) <= len(base64.b64encode(f"{before}{after}".encode())) + 4
+
+
+def test_two_overlapping_secrets_are_both_masked_whole() -> None:
+    assert redact_text("a xxABCDEFGHyy b", ["xxABCD", "CDEFGHyy"]) == "a *** b"
+
+
+def test_a_json_value_with_an_escaped_quote_is_masked_whole() -> None:
+    text = '{"password": "ab\\"Tail-after-the-quote", "user": "bob"}'
+    assert redact_tokens(text) == '{"password": "***", "user": "bob"}'
+
+
+def test_a_json_value_cut_short_is_masked_to_the_end() -> None:
+    assert redact_tokens('{"api_key": "ab\\"Tail-and-the-cut…') == '{"api_key": "***"'
+
+
+def test_a_token_parameter_with_json_escapes_is_masked_whole() -> None:
+    text = '{"url": "https://h\\/up?token=ab\\/cd\\"Tail&x=1"}'
+    assert redact_tokens(text) == '{"url": "https://h\\/up?token=***&x=1"}'
 
 
 def test_redact_text_treats_regex_characters_literally() -> None:

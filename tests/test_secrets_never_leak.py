@@ -10,6 +10,7 @@ session values the fakes handed out (rapidgator login tokens, katfile single-use
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import subprocess
@@ -211,3 +212,99 @@ def test_an_echoed_basic_auth_header_is_masked_in_what_is_stored_and_shown(tmp_p
         assert srv.requests[-1].headers["authorization"] == f"Basic {encoded}"
     shown = scrub(caught.value.message)  # what the engine stores, prints and logs
     assert encoded not in shown and key not in shown
+
+
+# --- a credential the host echoes back, in every encoding a reply can carry ------------------
+
+# Every character some encoding rewrites (/ + " & < > ' space, é, an emoji), between markers that
+# would show any head, middle or tail of the key that escaped the masking.
+ECHOED_KEY = "Zk9Hd/aB3+Qx7Mid\"q&<\u00e9>'Wv4Tl \U0001f600TailEnd"
+ECHO_MARKERS = ("Zk9Hd", "Qx7Mid", "Wv4Tl", "TailEnd")
+
+
+def _php_json(value: str) -> str:
+    """PHP's json_encode default: `\\/` for slashes, `\\uXXXX` (surrogate pairs) beyond ASCII."""
+    return json.dumps(value)[1:-1].replace("/", "\\/")
+
+
+def _b64(prefix: str) -> tuple[str, str]:
+    """An echo of base64(prefix + key), and a run of it that only the key's bytes make."""
+    encoded = base64.b64encode(f"{prefix}{ECHOED_KEY}".encode()).decode()
+    start = len(base64.b64encode(prefix.encode())) + 2
+    return encoded, encoded[start : start + 12]
+
+
+ECHOES = {
+    "plain": (ECHOED_KEY, "text/plain"),
+    "url-encoded": (quote(ECHOED_KEY, safe=""), "text/plain"),
+    "form-encoded": (quote_plus(ECHOED_KEY), "text/plain"),
+    "php json": (_php_json(ECHOED_KEY), "application/json"),
+    "json, quotes as \\u0022": (
+        _php_json(ECHOED_KEY).replace('\\"', "\\u0022").replace("'", "\\u0027"),
+        "application/json",
+    ),
+    "html-escaped": (html.escape(ECHOED_KEY), "text/html"),
+    "html character references": (
+        "".join(c if c.isalnum() else f"&#{ord(c)};" for c in ECHOED_KEY),
+        "text/html",
+    ),
+    "base64": (_b64("")[0], "text/plain"),
+    "basic auth base64": (_b64("katfile:")[0], "text/plain"),
+}
+
+
+def _echo_body(form: str) -> str:
+    echoed, content_type = ECHOES[form]
+    if content_type == "application/json":
+        return '{"msg":"Wrong key: ' + echoed + '","status":400}'
+    if content_type == "text/html":
+        return f"<html><body><h1>Bad request</h1><p>Wrong key {echoed}</p></body></html>"
+    return f"Wrong key {echoed}"
+
+
+def test_a_credential_echoed_in_any_encoding_never_reaches_db_output_or_log(tmp_path):
+    """Each upload's reply echoes the API key in one encoding, and one more puts it where the
+    message's excerpt is cut: the key is masked whole in the database, `run`, `status` (text and
+    JSON) and the log."""
+    home = tmp_path / "home"
+    write_config(home, "[hosts.katfile]\nmax_retries = 0\n")
+    forms = [*ECHOES, "cut"]
+    files = []
+    for i in range(len(forms)):
+        files.append(tmp_path / f"f{i}.bin")
+        files[-1].write_bytes(os.urandom(1000))
+    markers = [*ECHO_MARKERS, _b64("")[1], _b64("katfile:")[1]]
+
+    with FakeHost("xfs_api", credentials={"api_key": ECHOED_KEY}) as katfile:
+        for form in forms:
+            body = _echo_body("php json") if form == "cut" else _echo_body(form)
+            if form == "cut":  # the key starts just before the 120th character of the excerpt
+                body = body.replace('"Wrong key: ', '"Wrong key' + "." * 90 + ": ")
+            content_type = "text/plain" if form == "cut" else ECHOES[form][1]
+            katfile.inject("reply", step="upload", status=400, body=body, content_type=content_type)
+        env = {**base_url_env("katfile", katfile), "FILEHOST_TUI_KATFILE_API_KEY": ECHOED_KEY}
+        added = cli(home, "add", *map(str, files), "--host", "katfile", env=env)
+        run = cli(home, "run", "--until-idle", env=env)
+        status = cli(home, "status", env=env)
+        status_json = cli(home, "status", "--json", env=env)
+        assert katfile.pending_faults() == []  # every echo was sent
+
+    assert added.returncode == 0, added.stderr
+    assert run.returncode == 1, run.stderr
+    uploads = json.loads(status_json.stdout)["uploads"]
+    assert [u["status"] for u in uploads] == ["failed"] * len(forms)
+    assert all("Wrong key" in u["error_message"] for u in uploads)
+    assert all("***" in u["error_message"] for u in uploads), [u["error_message"] for u in uploads]
+    written = {
+        p: p.read_bytes() for p in home.rglob("*") if p.is_file() and p.name != "config.toml"
+    }
+    logs = b"".join(data for p, data in written.items() if p.parent.name == "logs")
+    assert b"Wrong key" in logs
+    shown = {
+        "run": run.stdout + run.stderr,
+        "status": status.stdout,
+        "status --json": status_json.stdout,
+        **{str(p): data.decode("utf-8", "replace") for p, data in written.items()},
+    }
+    leaks = {where: m for where, text in shown.items() for m in markers if m in text}
+    assert leaks == {}

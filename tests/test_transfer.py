@@ -192,7 +192,7 @@ def test_garbage_json_is_bad_response_with_excerpt(server, transfer):
     with pytest.raises(UploadError) as info:
         resp.json()
     assert info.value.kind is ErrorKind.BAD_RESPONSE
-    assert "<html> Service temporarily down </html>" in info.value.message
+    assert "got 'Service temporarily down'" in info.value.message
     assert "SECRET" not in str(info.value)
 
 

@@ -79,7 +79,13 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_links(ctx: Context, args: argparse.Namespace) -> int:
     completed = UploadFilter(statuses=(Status.COMPLETED,), item_id=args.item)
     links = (
-        Link(u.item_id, printable(u.item), u.host, u.url, u.file_id)
+        Link(
+            u.item_id,
+            printable(u.item),
+            u.host,
+            printable(u.url),
+            printable(u.file_id) if u.file_id else None,
+        )
         for u in ctx.reads.iter_rows(completed)
         if u.url
     )

@@ -15,7 +15,8 @@ Fault kinds (`inject(kind, times=1, step=..., **params)`; by default they hit th
 status (status=500/503/429, retry_after=S), reset (after_bytes=N), stall (after_bytes=N),
 early_413, garbage, no_link, expired_token, flood, rate_limit_body, throttle (bytes_per_s=N),
 redirect (status=302, to=PATH: a 3xx whose body is a link, as a moved or logged-out host sends),
-processing (rapidgator: upload_info says "still processing"), quota.
+processing (rapidgator: upload_info says "still processing"), quota,
+reply (status=N, body=..., content_type=...: exactly that answer, e.g. a link or an echo).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ SERVER_KINDS = frozenset(
         "rate_limit_body",
         "throttle",
         "redirect",
+        "reply",
     }
 )
 FAMILY_KINDS = frozenset({"no_link", "expired_token", "processing", "quota"})

@@ -212,6 +212,8 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             location = family.base + str(fault.param("to", "/login"))
             status = int(fault.param("status", 302))
             return text_reply(f"{family.base}/f/moved\n", status, (("Location", location),))
+        if kind == "reply":
+            return _scripted_reply(fault)
         return _status_reply(fault)
 
     def _read_up_to(self, body: BodyReader, limit: int) -> None:
@@ -257,6 +259,16 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(reply.body)
+
+
+def _scripted_reply(fault: Fault) -> Reply:
+    """Exactly the answer a test wrote: what a host says that no family says by itself."""
+    body = fault.param("body", "")
+    return Reply(
+        int(fault.param("status", 200)),
+        body.encode() if isinstance(body, str) else body,
+        fault.param("content_type", "text/plain; charset=utf-8"),
+    )
 
 
 def _status_reply(fault: Fault) -> Reply:

@@ -20,7 +20,14 @@ from filehost_tui.config import HostSettings, env_key
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.classify import classify_response
 from filehost_tui.hosts.file_hash import file_md5
-from filehost_tui.hosts.flow import AuthPlacement, extract_all, holds, prepare, set_cookie
+from filehost_tui.hosts.flow import (
+    AuthPlacement,
+    extract_all,
+    holds,
+    prepare,
+    read_result,
+    set_cookie,
+)
 from filehost_tui.hosts.spec import DEFAULT_BASE, TOKEN_VAR, HostSpec, Step
 from filehost_tui.hosts.spec_checks import step_variables
 from filehost_tui.hosts.template import render
@@ -81,6 +88,7 @@ class _Run:
     max_send_speed: int = 0
     reported: int = 0
     relogged: bool = False
+    file_accepted: bool = False  # the host answered the file's upload without an error
     secrets: list[str] = field(default_factory=list, repr=False)
     on_phase: Callable[[str], None] | None = None
     observer: Observer | None = None
@@ -174,6 +182,13 @@ class HostClient:
         try:
             return self._upload(run, path, name)
         except UploadError as exc:
+            if run.file_accepted and exc.kind is not ErrorKind.CANCELLED:
+                exc = UploadError(
+                    exc.kind,
+                    f"{exc.message}; the file may already be on {self.spec.name}, "
+                    "so a retry may leave a second copy there",
+                    retry_after=exc.retry_after,
+                )
             raise self._clean(exc, run) from None
 
     def check_account(self) -> AccountInfo:
@@ -207,6 +222,7 @@ class HostClient:
                 run.reported = 0  # bytes hashed are not bytes sent
                 run.phase("uploading")
             resp = self._poll(run, step) if step.poll is not None else self._perform(run, step)
+            run.file_accepted = run.file_accepted or step.sends_file
             extracted = extract_all(step, resp)
             run.trace(ValuesExtracted(step.name, extracted))
             run.values.update(extracted)
@@ -271,18 +287,7 @@ class HostClient:
                 run.values[f"base_{name}"] = url
 
     def _result(self, run: _Run) -> UploadResult:
-        try:
-            url = render(self.spec.result.url, run.values)
-        except KeyError:
-            url = ""
-        if not url.startswith(("http://", "https://")):
-            raise UploadError(ErrorKind.BAD_RESPONSE, f"{self.spec.name} replied without a link")
-        file_id = None
-        if self.spec.result.file_id is not None:
-            try:
-                file_id = render(self.spec.result.file_id, run.values) or None
-            except KeyError:
-                file_id = None
+        url, file_id = read_result(self.spec.result, run.values, self.spec.name)
         return UploadResult(url=url, file_id=file_id)
 
     def _poll(self, run: _Run, step: Step) -> Response:

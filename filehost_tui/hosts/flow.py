@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from base64 import b64encode
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +18,7 @@ from typing import Any
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.captcha import CaptchaUnreadable, read_captcha
 from filehost_tui.hosts.jsonpath import lookup, parse_path
-from filehost_tui.hosts.spec import Condition, Extract, Step
+from filehost_tui.hosts.spec import Condition, Extract, ResultSpec, Step
 from filehost_tui.hosts.template import MissingVariable, as_text, render
 from filehost_tui.hosts.transfer import FieldPart, FilePart, Response, excerpt
 from filehost_tui.redact import register_secret
@@ -199,3 +200,45 @@ def holds(cond: Condition, resp: Response) -> bool:
     if cond.not_equals:
         return text not in cond.not_equals
     return bool(text)
+
+
+# Control characters (Cc), format characters (Cf: the bidi overrides that reorder what a terminal
+# shows) and every kind of space: none belongs in a link or an id, and each can forge output.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+def _unsafe(text: str) -> bool:
+    return any(unicodedata.category(char) in _UNSAFE_CATEGORIES for char in text)
+
+
+def read_result(result: ResultSpec, values: dict[str, Any], host: str) -> tuple[str, str | None]:
+    """The link and file id the replies gave, checked once for every spec.
+
+    Both are stored and later printed in `links`, `status` and the TUI, pasted into forums and
+    opened in browsers, so anything but a plain http(s) URL and a plain id is a bad reply, never
+    a link: a host (or someone in between) could otherwise send escape sequences to a terminal
+    or a `javascript:` link to a forum.
+    """
+    try:
+        url = render(result.url, values)
+    except KeyError:
+        url = ""
+    if not url:
+        raise UploadError(ErrorKind.BAD_RESPONSE, f"{host} replied without a link")
+    if not re.match(r"(?i)https?://[^/?#]", url) or _unsafe(url):
+        raise UploadError(
+            ErrorKind.BAD_RESPONSE,
+            f'{host} replied with "{excerpt(url)}", which is not a plain http(s) link',
+        )
+    file_id = None
+    if result.file_id is not None:
+        try:
+            file_id = render(result.file_id, values) or None
+        except KeyError:
+            file_id = None
+    if file_id is not None and _unsafe(file_id):
+        raise UploadError(
+            ErrorKind.BAD_RESPONSE,
+            f'{host} replied with the file id "{excerpt(file_id)}", which is not plain text',
+        )
+    return url, file_id

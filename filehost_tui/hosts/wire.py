@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.hosts.reply_text import excerpt
 from filehost_tui.redact import redact_url
 
 Progress = Callable[[int, int], bool]  # (uploaded_bytes, total_bytes) -> True to ABORT
@@ -63,12 +64,6 @@ class Response:
                 f"expected JSON from {redact_url(self.url)} (HTTP {self.status}), "
                 f"got {excerpt(self.text())!r}",
             ) from None
-
-
-def excerpt(text: str, limit: int = 120) -> str:
-    """One line of at most `limit` characters: enough to recognise a reply, short enough to log."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def with_params(url: str, params: Mapping[str, str] | None) -> str:

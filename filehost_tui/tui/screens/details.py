@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 
 
@@ -90,7 +91,7 @@ class UploadDetails:
             rows.append(("next try", f"{when} (in {fmt.countdown(self.next_attempt_ts - now)})"))
         if self.error_kind or self.error_message:
             rows.append(("error", f"{self.error_kind or ''}: {self.error_message or ''}".strip()))
-        return rows
+        return [(label, printable(value)) for label, value in rows]
 
 
 class DetailsScreen(ModalScreen[None]):

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.bindings import table_bindings
 from filehost_tui.tui.messages import Live
@@ -72,14 +73,14 @@ def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
     else:
         tail = ""
     return (
-        row.item,
+        Text(printable(row.item)),  # Text, not str: a DataTable reads a str as markup
         row.host,
         Text(status, style=STATUS_STYLE.get(row.status, "")),
         pct,
         fmt.size(row.total),
         fmt.speed(live.bytes_per_s) if uploading and live else "",
         str(row.retries) if row.retries else "",
-        tail,
+        Text(printable(tail)),
     )
 
 

@@ -106,7 +106,6 @@ class Engine:
         self.hosts: dict[str, HostRuntime] = {}
         self._active: dict[int, UploadJob] = {}
         self._lock = threading.Lock()
-        self._archive_locks: dict[int, threading.Lock] = {}
         self._wake = {h: threading.Event() for h in registry.specs}
         self._tick_now = threading.Event()
         self._stopping = threading.Event()
@@ -118,7 +117,7 @@ class Engine:
         self.unsaved = UnsavedOutcomes(paths.data_dir / "unsaved-links.json")
         self._job_context = JobContext(
             paths, config, self.queue, self.metrics, self.meter, self.global_limiter,
-            self.archive_lock, self.count, self.emit, self.keep_unsaved,
+            self.count, self.emit, self.keep_unsaved,
         )  # fmt: skip
         self._trouble_shown: tuple[str, int] | None = None
 
@@ -226,10 +225,6 @@ class Engine:
     def count(self, what: str) -> None:
         with self._lock:
             self.counters[what] += 1
-
-    def archive_lock(self, item_id: int) -> threading.Lock:
-        with self._lock:
-            return self._archive_locks.setdefault(item_id, threading.Lock())
 
     # ---- views for the faces ----------------------------------------------------------------
 

@@ -14,15 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import peewee
 
 from filehost_tui.config import Config
-from filehost_tui.engine.archive import archive_name, build_archive
-from filehost_tui.engine.archive import fingerprint as folder_fingerprint
-from filehost_tui.engine.archive_cache import drop_stale_versions, sweep_archives
 from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter, throttle_all
 from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.events import Event, UploadCompleted, UploadFailed, UploadStarted
@@ -31,7 +27,9 @@ from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Completion, Outcome
+from filehost_tui.engine.zip_stream import plan_folder
 from filehost_tui.errors import ErrorKind, UploadError
+from filehost_tui.hosts.wire import Body, BodySource
 from filehost_tui.paths import AppPaths
 from filehost_tui.redact import SECRETS, scrub
 from filehost_tui.units import human_size
@@ -67,7 +65,6 @@ class JobContext:
     metrics: MetricsStore
     meter: BandwidthMeter
     global_limiter: RateLimiter
-    archive_lock: Callable[[int], threading.Lock]
     count: Callable[[str], None]
     emit: Callable[[Event], None]
     keep_unsaved: Callable[[Outcome, BaseException], None]
@@ -140,59 +137,40 @@ class UploadJob:
         else:
             self._completed(url, file_id, seconds)
         finally:
-            try:
-                self._cleanup_archive()
-            finally:
-                self.done.set()
+            self.done.set()
 
     # ---- steps ------------------------------------------------------------------------------
 
-    def _prepare(self) -> tuple[Path, str]:
+    def _prepare(self) -> tuple[Body, str]:
+        """What to send: the file itself, or a folder's ZIP planned afresh from the folder as it
+        is now (a retry after the folder changed sends the new content)."""
         job, host = self.job, self.host
         self.client = host.client()
         host.check_recent_auth_failure()
+        body: Body
         if job.kind == "folder":
-            path = self._archive()
+            plan = plan_folder(job.path)
+            body = BodySource(plan.size, lambda offset: plan.chunks(offset))
+            size = plan.size
         else:
-            path = job.path
-            if not path.is_file():
+            body = job.path
+            if not body.is_file():
                 raise UploadError(
-                    ErrorKind.NOT_FOUND, f"{path} is gone; restore it or cancel the upload"
+                    ErrorKind.NOT_FOUND, f"{body} is gone; restore it or cancel the upload"
                 )
-        size = path.stat().st_size
+            size = body.stat().st_size
         self.active.total = size
-        if job.zip_path != (str(path) if job.kind == "folder" else None) or job.total_bytes != size:
-            self.ctx.queue.set_archive(job.id, str(path) if job.kind == "folder" else None, size)
+        if job.zip_path is not None or job.total_bytes != size:
+            self.ctx.queue.set_archive(job.id, None, size)
         limit = host.spec.max_file_size
         if limit is not None and size > limit:
             raise UploadError(
                 ErrorKind.TOO_LARGE,
                 f"{human_size(size)} is over {job.host}'s limit of {human_size(limit)}; split it",
             )
-        return path, (f"{job.name}.zip" if job.kind == "folder" else job.path.name)
+        return body, (f"{job.name}.zip" if job.kind == "folder" else job.path.name)
 
-    def _archive(self) -> Path:
-        """Build the item's ZIP once for all hosts (per-item lock); rebuilt when the folder changed."""
-        job, e = self.job, self.ctx
-        with e.archive_lock(job.item_id):
-            current = folder_fingerprint(job.path) if job.path.is_dir() else job.fingerprint
-            dest = e.paths.archives_dir / archive_name(job.item_id, job.name, current)
-            drop_stale_versions(e.paths.archives_dir, job.item_id, dest)
-            if not dest.exists():
-                self.active.phase = "archiving"
-                e.paths.archives_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-                build_archive(
-                    job.path,
-                    dest,
-                    cancelled=lambda: self.active.abort is not None,
-                    progress=self._archive_progress,
-                )
-            return dest
-
-    def _archive_progress(self, done: int) -> None:
-        self.active.uploaded = done
-
-    def _transfer(self, path: Path, filename: str) -> tuple[str, str | None, float]:
+    def _transfer(self, path: Body, filename: str) -> tuple[str, str | None, float]:
         self.active.phase = "uploading"
         self.active.uploaded = 0
         started = time.monotonic()
@@ -331,14 +309,3 @@ class UploadJob:
                 )
                 time.sleep(wait)
         return write()
-
-    def _cleanup_archive(self) -> None:
-        """Delete the item's archive once no host needs it (unless limits.keep_archives)."""
-        e, job = self.ctx, self.job
-        if job.kind != "folder":
-            return
-        with e.archive_lock(job.item_id):
-            sweep_archives(
-                e.paths.archives_dir,
-                keep_archives=e.config.limits.keep_archives,
-            )

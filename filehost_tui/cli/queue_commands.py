@@ -41,6 +41,8 @@ def upload_dict(u: FileHostUpload) -> dict[str, object]:
         "item_id": u.item.id,
         "item": u.item.name,
         "host": u.host_name,
+        "volume": u.volume,
+        "volumes": u.volumes,
         "status": u.status,
         "uploaded_bytes": u.uploaded_bytes,
         "total_bytes": u.total_bytes,
@@ -100,10 +102,19 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_links(ctx: Context, args: argparse.Namespace) -> int:
     uploads = ctx.queue.uploads(item_id=args.item)
+    hosts = list(dict.fromkeys(u.host_name for u in uploads))
+    done = [u for u in uploads if u.status == Status.COMPLETED and u.download_url]
+    # an item's volumes for one host together and in order, even if some were retried later
+    done.sort(key=lambda u: (u.item.id, hosts.index(u.host_name), u.volume))
     links = [
-        Link(u.item.id, printable(u.item.name), u.host_name, u.download_url, u.file_id)
-        for u in uploads
-        if u.status == Status.COMPLETED and u.download_url
+        Link(
+            u.item.id,
+            printable(u.item.name) + (f" (part {u.volume}/{u.volumes})" if u.volumes else ""),
+            u.host_name,
+            u.download_url,
+            u.file_id,
+        )
+        for u in done
     ]
     text = format_links(links, args.format, ctx.config.links)
     if text:

@@ -16,10 +16,28 @@ import peewee
 from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
 from filehost_tui.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _add_volumes(db: peewee.SqliteDatabase) -> None:
+    """Uploads may be numbered volumes of their item: one row per (item, host, volume)."""
+    for column, kind in (
+        ("volume", "INTEGER"),
+        ("volumes", "INTEGER"),
+        ("volume_offset", "INTEGER"),
+    ):
+        db.execute_sql(
+            f'ALTER TABLE "file_host_uploads" ADD COLUMN "{column}" {kind} NOT NULL DEFAULT 0'
+        )
+    db.execute_sql('DROP INDEX IF EXISTS "file_host_uploads_item_id_host_name"')
+    db.execute_sql(
+        'CREATE UNIQUE INDEX "file_host_uploads_item_id_host_name_volume" '
+        'ON "file_host_uploads" ("item_id", "host_name", "volume")'
+    )
+
 
 # version N -> function that upgrades a database at version N-1 to N.
-MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {}
+MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {2: _add_volumes}
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -41,6 +41,7 @@ from filehost_tui.engine.runner_lock import RunnerLock
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
+from filehost_tui.engine.volumes import split_limit
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.paths import AppPaths
@@ -96,7 +97,10 @@ class Engine:
         self._spawn = spawn or _thread_spawn
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.queue = QueueStore(
-            db, host_limits={h: s.max_file_size for h, s in registry.specs.items()}
+            db,
+            host_limits={
+                h: split_limit(s.max_file_size, config.host(h)) for h, s in registry.specs.items()
+            },
         )
         self.metrics = MetricsStore(db)
         self.control = Control(self.queue, paths, keep_archives=config.limits.keep_archives)

@@ -64,6 +64,9 @@ class FileHostUpload(BaseModel):
     host_name = CharField()
     status = CharField(default="pending", index=True)
     zip_path = TextField(null=True)
+    volume = IntegerField(default=0)  # 1..volumes for a slice of the item; 0 = the whole item
+    volumes = IntegerField(default=0)
+    volume_offset = BigIntegerField(default=0)  # where this volume starts in the item's bytes
     total_bytes = BigIntegerField(default=0)
     uploaded_bytes = BigIntegerField(default=0)
     retry_count = IntegerField(default=0)
@@ -81,7 +84,7 @@ class FileHostUpload(BaseModel):
     class Meta:
         table_name = "file_host_uploads"
         indexes = (
-            (("item", "host_name"), True),
+            (("item", "host_name", "volume"), True),
             (("host_name", "status", "next_attempt_ts"), False),
         )
 

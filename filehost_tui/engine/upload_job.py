@@ -14,22 +14,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import peewee
 
 from filehost_tui.config import Config
+from filehost_tui.engine.archive import ArchiveEntry
+from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter, throttle_all
 from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.events import Event, UploadCompleted, UploadFailed, UploadStarted
 from filehost_tui.engine.host_runtime import HostRuntime
 from filehost_tui.engine.metrics_store import MetricsStore
-from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
+from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore, file_fingerprint
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Completion, Outcome
-from filehost_tui.engine.zip_stream import plan_folder
+from filehost_tui.engine.volumes import volume_name
+from filehost_tui.engine.zip_stream import file_range, plan_folder
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.hosts.wire import Body, BodySource
+from filehost_tui.hosts.wire import Body, BodySource, body_size
 from filehost_tui.paths import AppPaths
 from filehost_tui.redact import SECRETS, scrub
 from filehost_tui.units import human_size
@@ -142,23 +147,19 @@ class UploadJob:
     # ---- steps ------------------------------------------------------------------------------
 
     def _prepare(self) -> tuple[Body, str]:
-        """What to send: the file itself, or a folder's ZIP planned afresh from the folder as it
-        is now (a retry after the folder changed sends the new content)."""
+        """What to send: the file, or a folder's ZIP planned afresh from the folder as it is now
+        (a retry after the folder changed sends the new content); a volume sends its slice."""
         job, host = self.job, self.host
         self.client = host.client()
         host.check_recent_auth_failure()
-        body: Body
-        if job.kind == "folder":
+        if job.volumes:
+            body, name = self._volume()
+        elif job.kind == "folder":
             plan = plan_folder(job.path)
-            body = BodySource(plan.size, lambda offset: plan.chunks(offset))
-            size = plan.size
+            body, name = BodySource(plan.size, plan.chunks), f"{job.name}.zip"
         else:
-            body = job.path
-            if not body.is_file():
-                raise UploadError(
-                    ErrorKind.NOT_FOUND, f"{body} is gone; restore it or cancel the upload"
-                )
-            size = body.stat().st_size
+            body, name = self._file(), job.path.name
+        size = body_size(body)
         self.active.total = size
         if job.zip_path is not None or job.total_bytes != size:
             self.ctx.queue.set_archive(job.id, None, size)
@@ -168,7 +169,39 @@ class UploadJob:
                 ErrorKind.TOO_LARGE,
                 f"{human_size(size)} is over {job.host}'s limit of {human_size(limit)}; split it",
             )
-        return body, (f"{job.name}.zip" if job.kind == "folder" else job.path.name)
+        return body, name
+
+    def _file(self) -> Path:
+        path = self.job.path
+        if not path.is_file():
+            raise UploadError(
+                ErrorKind.NOT_FOUND, f"{path} is gone; restore it or cancel the upload"
+            )
+        return path
+
+    def _volume(self) -> tuple[BodySource, str]:
+        """This row's slice of the item's bytes. Slices only fit together if every volume is cut
+        from the same bytes, so the item must be as it was when it was queued."""
+        job = self.job
+        if job.kind == "folder":
+            same = folder_fingerprint(job.path) == job.fingerprint
+        else:
+            same = file_fingerprint(self._file()) == job.fingerprint
+        if not same:
+            raise UploadError(
+                ErrorKind.NOT_FOUND,
+                f"{job.path} changed since it was queued as {job.volumes} volumes, which no longer "
+                "fit together; restore it, or cancel it and add it again",
+            )
+        if job.kind == "folder":
+            ranged, name = plan_folder(job.path).chunks, f"{job.name}.zip"
+        else:
+            st = job.path.stat()
+            entry = ArchiveEntry(job.path.name, job.path, st.st_size, st.st_mtime_ns)
+            ranged, name = partial(file_range, entry), job.path.name
+        start, end = job.volume_offset, job.volume_offset + job.total_bytes
+        body = BodySource(job.total_bytes, lambda offset: ranged(start + offset, end))
+        return body, volume_name(name, job.volume, job.volumes)
 
     def _transfer(self, path: Body, filename: str) -> tuple[str, str | None, float]:
         self.active.phase = "uploading"

@@ -315,6 +315,18 @@ def _file_chunks(entry: ArchiveEntry, skip: int) -> Iterator[bytes]:
         _check_unchanged(entry, src.fileno())
 
 
+def file_range(entry: ArchiveEntry, start: int, end: int) -> Iterator[bytes]:
+    """Bytes [start, end) of one file, checked against `entry` as a member's are."""
+    pos = start
+    with contextlib.closing(_file_chunks(entry, start)) as chunks:
+        for chunk in chunks:
+            if pos + len(chunk) > end:
+                yield chunk[: end - pos]
+                return
+            yield chunk
+            pos += len(chunk)
+
+
 def _check_unchanged(entry: ArchiveEntry, fd: int) -> None:
     st = os.fstat(fd)
     if (st.st_size, st.st_mtime_ns) != (entry.size, entry.mtime_ns):

@@ -44,7 +44,7 @@ from filehost_tui.engine.archive import (
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.units import human_size
 
-CHUNK_SIZE = 1024 * 1024
+CHUNK_SIZE = 2 * 1024 * 1024  # libcurl's upload buffer: one read callback serves one chunk
 _UTF8 = 0x800
 _DESCRIPTOR = 0x08
 _UNIX = 3

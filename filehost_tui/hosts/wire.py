@@ -61,6 +61,8 @@ class BodyReader:
             chunk = next(self._chunks, None)
             if chunk is None:
                 return b""
+            if 0 < len(chunk) <= n:
+                return chunk  # the common case, a whole chunk: no copy
             self._pending = memoryview(chunk)
         out = bytes(self._pending[:n])
         self._pending = self._pending[n:]

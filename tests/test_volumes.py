@@ -115,6 +115,23 @@ def test_a_reset_in_one_volume_resends_that_volume_only(tmp_path):
         assert [f.md5 for f in received] == [md5(p) for p in slices(whole, SPLIT)]
 
 
+def test_a_running_volume_shows_which_volume_it_is(tmp_path):
+    folder = gallery(tmp_path / "Trip")
+    with FakeHost("0x0") as zx:
+        settings = {"0x0": f"split_size = {SPLIT}\nmax_connections = 1\nmax_upload_speed = 800000"}
+        paths = make_home(tmp_path / "home", {"0x0": zx}, settings)
+        engine, _ = start_engine(paths)
+        try:
+            engine.queue.add([folder], ["0x0"])
+            engine.wake()
+            wait_until(
+                lambda: [a.phase for a in engine.active()] == ["volume 2/3"], 30, "volume 2 to run"
+            )
+            wait_until(all_finished, 60, "every upload")
+        finally:
+            engine.stop()
+
+
 def test_volumes_of_a_folder_changed_since_it_was_queued_fail_clearly(tmp_path):
     folder = gallery(tmp_path / "Trip")
     with FakeHost("0x0") as zx:

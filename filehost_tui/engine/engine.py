@@ -240,7 +240,7 @@ class Engine:
                 j.job.id,
                 j.job.item_id,
                 j.job.host,
-                j.active.phase,
+                j.active.shown_phase,
                 j.active.uploaded,
                 j.active.total,
                 j.active.rate,

@@ -90,6 +90,13 @@ class Active:
     _rate_at: tuple[float, int] | None = None
 
     @property
+    def shown_phase(self) -> str:
+        """The phase as the user reads it: a volume's upload says which volume it is."""
+        if self.phase == "uploading" and self.job.volumes:
+            return f"volume {self.job.volume}/{self.job.volumes}"
+        return self.phase
+
+    @property
     def sent_all(self) -> bool:
         """Every byte of the file is on the host; what is left is fetching the link."""
         return self.phase == "uploading" and 0 < self.total <= self.uploaded

@@ -28,7 +28,9 @@ import shutil
 import struct
 import zipfile
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,9 +97,10 @@ class ZipPlan:
         if not 0 <= start <= end:
             raise ValueError(f"bad range {start}..{end} of {self.size}")
         self._crc_pass(start, end)
-        for index, member in enumerate(self.members):
-            if member.end > start and member.offset < end:
-                yield from self._member(index, member, start, end)
+        with ThreadPoolExecutor(1, thread_name_prefix="zip-crc") as pool:
+            for index, member in enumerate(self.members):
+                if member.end > start and member.offset < end:
+                    yield from self._member(index, member, start, end, pool)
         if end > self.cd_offset:
             yield _clip(self._directory(), self.cd_offset, start, end)
 
@@ -118,24 +121,26 @@ class ZipPlan:
         last = index + 1 == len(self.cd_entries)
         return self.cd_end if last else self.cd_entries[index + 1]
 
-    def _member(self, index: int, member: Member, start: int, end: int) -> Iterator[bytes]:
+    def _member(
+        self, index: int, member: Member, start: int, end: int, pool: Executor
+    ) -> Iterator[bytes]:
         yield _clip(_local_header(member), member.offset, start, end)
         needs_crc = _overlaps(member.data_end, member.end, start, end)
         compute = needs_crc and index not in self.crcs
         if compute or _overlaps(member.data_start, member.data_end, start, end):
             first = member.data_start if compute else max(start, member.data_start)
-            crc, pos = 0, first
+            crc, pos = _BackgroundCrc(pool), first
             with contextlib.closing(_file_chunks(member.entry, first - member.data_start)) as it:
                 for chunk in it:
                     if compute:
-                        crc = zlib.crc32(chunk, crc)
+                        crc.add(chunk)
                     if pos + len(chunk) > start:
                         yield _clip(chunk, pos, start, end)
                     pos += len(chunk)
                     if pos >= end:
                         return  # the descriptor lies past the range: its CRC is not needed
             if compute:
-                self.crcs[index] = crc
+                self.crcs[index] = crc.value()
         if needs_crc:
             yield _clip(_descriptor(member, self.crcs[index]), member.data_end, start, end)
 
@@ -145,6 +150,30 @@ class ZipPlan:
         cd_size = sum(len(p) for p in parts)
         parts.append(_end_records(len(self.members), self.cd_offset, cd_size))
         return b"".join(parts)
+
+
+class _BackgroundCrc:
+    """CRC-32 of a member's chunks, computed on another core while they are sent (zlib releases
+    the GIL): the CRC costs about as much CPU as reading the files, and the sender need not wait
+    for it. At most two chunks wait for it, so memory stays bounded if it falls behind."""
+
+    def __init__(self, pool: Executor) -> None:
+        self._pool = pool
+        self._crc = 0
+        self._pending: deque[Future[None]] = deque()
+
+    def add(self, chunk: bytes) -> None:
+        if len(self._pending) >= 2:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._update, chunk))
+
+    def _update(self, chunk: bytes) -> None:
+        self._crc = zlib.crc32(chunk, self._crc)  # one worker: updates run in order
+
+    def value(self) -> int:
+        while self._pending:
+            self._pending.popleft().result()
+        return self._crc
 
 
 def plan_folder(folder: Path) -> ZipPlan:

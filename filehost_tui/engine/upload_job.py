@@ -200,13 +200,16 @@ class UploadJob:
                 f"{job.path} changed since it was queued as {job.volumes} volumes, which no longer "
                 "fit together; restore it, or cancel it and add it again",
             )
+        start, end = job.volume_offset, job.volume_offset + job.total_bytes
         if job.kind == "folder":
-            ranged, name = plan_folder(job.path).chunks, f"{job.name}.zip"
+            plan = plan_folder(job.path)
+            self.active.phase = "hashing"
+            plan.read_crcs(start, end)
+            ranged, name = plan.chunks, f"{job.name}.zip"
         else:
             st = job.path.stat()
             entry = ArchiveEntry(job.path.name, job.path, st.st_size, st.st_mtime_ns)
             ranged, name = partial(file_range, entry), job.path.name
-        start, end = job.volume_offset, job.volume_offset + job.total_bytes
         body = BodySource(job.total_bytes, lambda offset: ranged(start + offset, end))
         return body, volume_name(name, job.volume, job.volumes)
 

@@ -96,7 +96,7 @@ class ZipPlan:
         end = self.size if end is None else min(end, self.size)
         if not 0 <= start <= end:
             raise ValueError(f"bad range {start}..{end} of {self.size}")
-        self._crc_pass(start, end)
+        self.read_crcs(start, end)
         with ThreadPoolExecutor(1, thread_name_prefix="zip-crc") as pool:
             for index, member in enumerate(self.members):
                 if member.end > start and member.offset < end:
@@ -104,8 +104,10 @@ class ZipPlan:
         if end > self.cd_offset:
             yield _clip(self._directory(), self.cd_offset, start, end)
 
-    def _crc_pass(self, start: int, end: int) -> None:
-        """CRCs the range needs for descriptors or directory entries but does not read itself."""
+    def read_crcs(self, start: int, end: int) -> None:
+        """Read the CRCs the range [start, end) needs for descriptors or directory entries but
+        does not read itself. Called before a volume's request, so that a long pass never keeps
+        an open connection waiting (a host or curl's stall detector would drop it)."""
         for index, member in enumerate(self.members):
             wanted = _overlaps(member.data_end, member.end, start, end) or _overlaps(
                 self.cd_entries[index], self._cd_entry_end(index), start, end

@@ -35,6 +35,8 @@ class HostSettings:
     max_upload_speed: int = 0
     low_speed_limit: int | None = None
     low_speed_time: int | None = None
+    max_file_size: int | None = None  # bytes; larger items go up as volumes (as split_size)
+    split_size: int | None = None  # bytes per volume for items larger than this
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,13 @@ def _check_table(table: Any, cls: type, where: str, source: Path, text: str) -> 
     return out
 
 
-_LEAST = {"max_connections": 1, "max_concurrent": 1, "history_rows": 1}  # other numbers: 0 or more
+_LEAST = {
+    "max_connections": 1,
+    "max_concurrent": 1,
+    "history_rows": 1,
+    "max_file_size": 1,
+    "split_size": 1,
+}  # other numbers: 0 or more
 
 
 def _wanted_type(annotation: Any) -> type:

@@ -22,6 +22,7 @@ class ErrorKind(StrEnum):
     CANCELLED = "cancelled"
     TLS = "tls"
     DISK_FULL = "disk_full"  # no room here (an archive in the cache): retried once space is free
+    SOURCE_CHANGED = "source_changed"  # a file changed while it was sent: sent again from the start
 
 
 RETRYABLE_KINDS = frozenset(
@@ -31,6 +32,7 @@ RETRYABLE_KINDS = frozenset(
         ErrorKind.SERVER,
         ErrorKind.RATE_LIMITED,
         ErrorKind.DISK_FULL,
+        ErrorKind.SOURCE_CHANGED,
     }
 )
 

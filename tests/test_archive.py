@@ -1,4 +1,4 @@
-"""Folder -> ZIP archives: content, determinism, safety, failures and cancellation."""
+"""Folder -> ZIP archives: content, determinism, safety and failures."""
 
 from __future__ import annotations
 
@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from filehost_tui.engine import archive
-from filehost_tui.engine.archive import (
-    archive_name,
-    build_archive,
-    fingerprint,
-    folder_summary,
-    part_path,
-)
+from filehost_tui.engine.archive import fingerprint, folder_summary
+from filehost_tui.engine.zip_stream import build_archive, part_path, plan_folder
 from filehost_tui.errors import ErrorKind, UploadError
 
 SLOW_ENV = "FILEHOST_TUI_SLOW_TESTS"
@@ -152,44 +146,18 @@ def test_archive_is_private_and_no_part_file_is_left(gallery: Path, tmp_path: Pa
     assert part_path(dest).name == "x.zip.part"
 
 
-def test_cancel_mid_file_raises_cancelled_and_removes_part(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(archive, "CHUNK_SIZE", 64 * 1024)
-    root = tmp_path / "g"
-    write(root, "big.bin", os.urandom(1024 * 1024))
-    dest = tmp_path / "out.zip"
-    seen_part: list[bool] = []
-    polls = iter(range(1000))
-
-    def cancelled() -> bool:
-        seen_part.append(part_path(dest).exists())
-        return next(polls) == 5  # after a few chunks of the only file
-
-    with pytest.raises(UploadError) as err:
-        build_archive(root, dest, cancelled=cancelled)
-
-    assert err.value.kind is ErrorKind.CANCELLED
-    assert seen_part[-1]  # the build really was under way
-    assert not part_path(dest).exists() and not dest.exists()
-
-
-def test_file_deleted_after_the_scan_fails_naming_it(tmp_path: Path) -> None:
+def test_file_deleted_after_the_scan_fails_as_changed_naming_it(tmp_path: Path) -> None:
     root = tmp_path / "g"
     write(root, "a.txt", b"a")
     write(root, "sub/b.txt", b"b")
-    dest = tmp_path / "out.zip"
-
-    def delete_b_and_continue() -> bool:
-        (root / "sub" / "b.txt").unlink(missing_ok=True)
-        return False
+    plan = plan_folder(root)
+    (root / "sub" / "b.txt").unlink()
 
     with pytest.raises(UploadError) as err:
-        build_archive(root, dest, cancelled=delete_b_and_continue)
+        b"".join(plan.chunks())
 
-    assert err.value.kind is ErrorKind.NOT_FOUND
-    assert err.value.message.startswith("sub/b.txt: no longer exists;")
-    assert not part_path(dest).exists() and not dest.exists()
+    assert err.value.kind is ErrorKind.SOURCE_CHANGED and err.value.retryable
+    assert err.value.message.startswith("sub/b.txt: the folder changed while uploading;")
 
 
 def test_unreadable_file_fails_with_permission_denied_and_its_path() -> None:
@@ -302,24 +270,6 @@ def test_sparse_file_over_4_gib_is_listed_with_its_real_size(tmp_path: Path) -> 
         assert [(i.filename, i.file_size) for i in zf.infolist()] == [("huge.bin", size)]
 
 
-def test_progress_reports_content_bytes_and_ends_with_the_total(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(archive, "CHUNK_SIZE", 4096)
-    root = tmp_path / "g"
-    write(root, "a.bin", os.urandom(300_000))
-    write(root, "b.bin", os.urandom(5))
-    calls: list[int] = []
-
-    started = time.monotonic()
-    build_archive(root, tmp_path / "out.zip", progress=calls.append)
-    elapsed = time.monotonic() - started
-
-    assert calls[-1] == 300_005 == folder_summary(root)[0]
-    assert calls == sorted(calls)
-    assert len(calls) <= elapsed / archive.PROGRESS_INTERVAL + 2
-
-
 def test_fingerprint_changes_when_content_changes(gallery: Path) -> None:
     def changed_by(mutate: Callable[[], object]) -> bool:
         before = fingerprint(gallery)
@@ -338,13 +288,3 @@ def test_fingerprint_changes_when_content_changes(gallery: Path) -> None:
 def test_folder_summary_counts_what_would_be_archived(gallery: Path) -> None:
     (gallery / "link.jpg").symlink_to("01 cover.jpg")
     assert folder_summary(gallery) == (3000 + 6 + 10 + 3000, 4)
-
-
-def test_archive_name_is_filesystem_safe_and_keyed_by_fingerprint() -> None:
-    fp = "ab" * 32
-    name = archive_name(7, 'Ünïcode / ../ gällery 😀 "x"', fp)
-
-    assert name == "7-Unicode_.._gallery_x-abababababab.zip"
-    assert archive_name(0, "", fp) == "0-item-abababababab.zip"
-    assert archive_name(7, "a", "cd" * 32) != archive_name(7, "a", fp)
-    assert "/" not in name and name.isascii() and len(archive_name(1, "x" * 500, fp)) < 100

@@ -49,12 +49,15 @@ def test_newcomer_adds_a_folder_and_sees_it_in_status(home, folder, capsys):
     assert line.split()[:4] == ["1", "somefolder", "rapidgator", "pending"]
     assert fh(home, "status", "--json") == 0
     (upload,) = json.loads(capsys.readouterr().out)["uploads"]
-    assert {k: upload[k] for k in ("id", "item", "host", "status", "total_bytes")} == {
+    keys = ("id", "item", "host", "status", "total_bytes", "volume", "volumes")
+    assert {k: upload[k] for k in keys} == {
         "id": 1,
         "item": "somefolder",
         "host": "rapidgator",
         "status": "pending",
-        "total_bytes": 100,
+        "total_bytes": 224,  # the folder's 100 bytes as a ZIP: what goes on the wire
+        "volume": 0,
+        "volumes": 0,
     }
     assert set(upload) >= {
         "item_id",
@@ -139,12 +142,19 @@ def test_duplicate_item_and_host_is_refused(home, folder, capsys):
     assert "already queued for katfile as upload 1" in one_line_error(capsys)
 
 
-def test_file_over_the_hosts_limit_is_refused_at_add(home, tmp_path, capsys):
+def test_file_over_the_hosts_limit_is_queued_as_volumes(home, tmp_path, capsys):
     big = tmp_path / "big.iso"
     with open(big, "wb") as fh_:
         fh_.truncate(300 * 1024 * 1024)
-    assert fh(home, "add", str(big), "--host", "catbox") == 2
-    assert "over catbox's limit of 200.0 MiB" in one_line_error(capsys)
+    assert fh(home, "add", str(big), "--host", "catbox") == 0
+    capsys.readouterr()
+    assert fh(home, "status", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)["uploads"]
+    mib = 1024 * 1024
+    assert [(r["volume"], r["volumes"], r["total_bytes"]) for r in rows] == [
+        (1, 2, 200 * mib),
+        (2, 2, 100 * mib),
+    ]
 
 
 def test_malformed_config_names_file_line_and_key(home, folder, capsys):

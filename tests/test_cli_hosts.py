@@ -179,22 +179,22 @@ def test_unknown_host_id_is_bad_input(capsys, home):
     assert "unknown host 'nosuchhost'" in err and "rapidgator" in err
 
 
-def test_add_refuses_a_file_over_the_host_limit_and_queues_nothing(capsys, home, tmp_path):
+def test_a_file_one_byte_over_the_host_limit_is_queued_as_two_volumes(capsys, home, tmp_path):
     limit = BUILTIN["catbox"].max_file_size
     assert limit is not None
     big = tmp_path / "big.bin"
     with big.open("wb") as fh:  # sparse: costs no disk space
         fh.truncate(limit + 1)
-    small = tmp_path / "small.bin"
-    small.write_bytes(b"ok")
 
-    code, out, err = run_main(capsys, home, "add", str(small), str(big), "--host", "catbox")
+    code, out, _err = run_main(capsys, home, "add", str(big), "--host", "catbox")
     status_code, status_out, _ = run_main(capsys, home, "status", "--json")
 
-    assert code == 2 and out == ""
-    assert err.startswith("filehost-tui: error: ") and "big.bin" in err
-    assert len(err.strip().splitlines()) == 1
-    assert status_code == 0 and json.loads(status_out) == {"uploads": []}
+    assert code == 0 and out.count("big.bin -> catbox") == 2
+    rows = json.loads(status_out)["uploads"]
+    assert [(r["volume"], r["volumes"], r["total_bytes"]) for r in rows] == [
+        (1, 2, limit),
+        (2, 2, 1),
+    ]
 
 
 def test_file_at_the_host_limit_is_accepted(capsys, home, tmp_path):

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from filehost_tui.demo.fake_server import FakeHost
-from filehost_tui.engine.archive import build_archive
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.events import (
     BandwidthUpdated,
@@ -22,6 +21,7 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
 from filehost_tui.engine.states import Status
+from filehost_tui.engine.zip_stream import build_archive
 from filehost_tui.errors import ErrorKind, UploadError
 from tests.cli_support import cli
 from tests.engine_harness import make_home, start_engine, wait_until
@@ -141,7 +141,7 @@ def test_progress_is_coalesced_and_written_about_once_a_second(tmp_path):
         assert FileHostUpload.get_by_id(upload_id).status == "completed"
 
 
-def test_folder_is_archived_once_and_shared_by_hosts_then_deleted(tmp_path):
+def test_folder_is_streamed_as_the_same_zip_to_every_host_and_never_cached(tmp_path):
     folder = tmp_path / "Gällery ✓"
     (folder / "sub dir").mkdir(parents=True)
     (folder / "a b.jpg").write_bytes(os.urandom(50_000))
@@ -173,7 +173,7 @@ def test_folder_changed_after_queueing_uploads_the_new_content(tmp_path):
     folder.mkdir()
     (folder / "one.jpg").write_bytes(b"1" * 1000)
     with FakeHost("0x0") as zx:
-        paths = make_home(tmp_path / "home", {"0x0": zx}, extra="[limits]\nkeep_archives = true")
+        paths = make_home(tmp_path / "home", {"0x0": zx})
         engine, _ = start_engine(paths)
         engine.stop()  # queue with no runner, change the folder, then run
         engine.queue.add([folder], ["0x0"])
@@ -184,11 +184,11 @@ def test_folder_changed_after_queueing_uploads_the_new_content(tmp_path):
             wait_until(all_finished, 60, "the upload")
         finally:
             engine.stop()
-        (archive,) = paths.archives_dir.glob("*.zip")
-        with zipfile.ZipFile(archive) as zf:
+        expected = build_archive(folder, tmp_path / "expected.zip")
+        with zipfile.ZipFile(expected) as zf:
             assert sorted(zf.namelist()) == ["one.jpg", "two.jpg"]
-        assert zx.received[0].md5 == md5(archive)
-        assert oct(archive.stat().st_mode & 0o777) == "0o600"
+        assert zx.received[0].md5 == md5(expected)
+        assert FileHostUpload.get().total_bytes == expected.stat().st_size
 
 
 def test_a_vanished_file_fails_only_its_own_upload(tmp_path, files):

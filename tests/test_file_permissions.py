@@ -16,7 +16,7 @@ import pytest
 from filehost_tui.cli.context import Context
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.paths import AppPaths
-from tests.cli_support import TIMEOUT, base_url_env, clean_env, cli, write_config
+from tests.cli_support import TIMEOUT, base_url_env, clean_env, cli
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
@@ -53,7 +53,6 @@ def make_gallery(root: Path, size: int = 40_000) -> Path:
 
 def test_everything_the_app_creates_is_private_under_umask_0(tmp_path):
     home = tmp_path / "home"
-    write_config(home, "[limits]\nkeep_archives = true\n")
     single = tmp_path / "notes.txt"
     single.write_text("hello")
     gallery = make_gallery(tmp_path)
@@ -67,9 +66,9 @@ def test_everything_the_app_creates_is_private_under_umask_0(tmp_path):
 
     assert login.returncode == 0, login.stderr
     assert add.returncode == 0 and run.returncode == 0 and status.returncode == 0, run.stdout
-    archives = list((home / "cache" / "archives").glob("*.zip"))
     created = [home / "credentials.toml", home / "filehost-tui.db", home / "logs"]
-    assert all(p.exists() for p in created) and len(archives) == 1
+    assert all(p.exists() for p in created)
+    assert not (home / "cache" / "archives").exists()  # the folder was streamed
     assert list((home / "logs").iterdir())
     assert loose_entries(home) == []
     assert temp_files(home) == []
@@ -157,7 +156,7 @@ def test_archives_are_removed_once_every_host_is_done(tmp_path):
     assert loose_entries(home) == []
 
 
-def test_interrupted_runner_leaves_no_temp_files_and_a_private_archive(tmp_path):
+def test_interrupted_runner_leaves_no_temp_files_and_no_archive(tmp_path):
     home = tmp_path / "home"
     gallery = make_gallery(tmp_path, size=1_000_000)
     with FakeHost("catbox", throttle_bps=150_000) as catbox:
@@ -181,7 +180,7 @@ def test_interrupted_runner_leaves_no_temp_files_and_a_private_archive(tmp_path)
     assert proc.returncode == 128 + signal.SIGTERM, out + err
     assert [u["status"] for u in status] == ["pending"]
     assert temp_files(home) == []
-    assert len(list((home / "cache" / "archives").glob("*.zip"))) == 1  # kept for the next run
+    assert not (home / "cache" / "archives").exists()  # the folder was streamed
     assert loose_entries(home) == []
 
 

@@ -251,11 +251,22 @@ def test_bad_paths_are_refused_and_nothing_is_written(store, sample_file, make, 
     assert FileHostUpload.select().count() == 0
 
 
-def test_unknown_host_oversized_file_and_duplicates_are_refused(store, sample_file):
+def test_an_item_larger_than_a_hosts_limit_is_queued_as_volumes(store, sample_file):
+    ids = store.add([sample_file], ["alpha", "tiny"])  # 1000 bytes; tiny takes 10 at most
+
+    rows = [FileHostUpload.get_by_id(i) for i in ids]
+    assert [(r.host_name, r.volume, r.volumes) for r in rows[:2]] == [
+        ("alpha", 0, 0),
+        ("tiny", 1, 100),
+    ]
+    volumes = rows[1:]
+    assert [r.volume for r in volumes] == list(range(1, 101))
+    assert [(r.volume_offset, r.total_bytes) for r in volumes] == [(10 * n, 10) for n in range(100)]
+
+
+def test_unknown_host_and_duplicates_are_refused(store, sample_file):
     with pytest.raises(UserError, match="unknown host 'nope'; known hosts: alpha, beta, tiny"):
         store.add([sample_file], ["nope"])
-    with pytest.raises(UserError, match="over tiny's limit"):
-        store.add([sample_file], ["alpha", "tiny"])
     assert FileHostUpload.select().count() == 0
     store.add([sample_file], ["alpha"])
     with pytest.raises(UserError, match="already queued for alpha as upload 1"):

@@ -19,6 +19,7 @@ from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.volumes import split_limit
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.hosts.spec_loader import load_specs
@@ -67,7 +68,10 @@ class Context:
         return MetricsStore(self.db)
 
     def host_limits(self) -> dict[str, int | None]:
-        return {host_id: spec.max_file_size for host_id, spec in self.registry.specs.items()}
+        return {
+            host_id: split_limit(spec.max_file_size, self.config.host(host_id))
+            for host_id, spec in self.registry.specs.items()
+        }
 
     def close(self) -> None:
         if "db" in self.__dict__:

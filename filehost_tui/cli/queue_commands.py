@@ -78,10 +78,12 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_links(ctx: Context, args: argparse.Namespace) -> int:
     completed = UploadFilter(statuses=(Status.COMPLETED,), item_id=args.item)
+    # in upload-id order an item's volumes for one host stand together and in order: add
+    # creates them one after another
     links = (
         Link(
             u.item_id,
-            printable(u.item),
+            printable(u.item) + (f" (part {u.volume}/{u.volumes})" if u.volumes else ""),
             u.host,
             printable(u.url),
             printable(u.file_id) if u.file_id else None,

@@ -63,6 +63,8 @@ def upload_dict(u: UploadRow) -> dict[str, object]:
         "item_id": u.item_id,
         "item": u.item,
         "host": u.host,
+        "volume": u.volume,
+        "volumes": u.volumes,
         "status": u.status,
         "uploaded_bytes": u.uploaded,
         "total_bytes": u.total,

@@ -41,6 +41,7 @@ from filehost_tui.engine.runner_lock import Holder, RunnerLock
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
+from filehost_tui.engine.volumes import split_limit
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.paths import AppPaths
@@ -99,7 +100,10 @@ class Engine:
         self._spawn = spawn or _thread_spawn
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.queue = QueueStore(
-            db, host_limits={h: s.max_file_size for h, s in registry.specs.items()}
+            db,
+            host_limits={
+                h: split_limit(s.max_file_size, config.host(h)) for h, s in registry.specs.items()
+            },
         )
         self.metrics = MetricsStore(db)
         self.control = Control(self.queue, paths, keep_archives=config.limits.keep_archives)
@@ -109,7 +113,6 @@ class Engine:
         self.hosts: dict[str, HostRuntime] = {}
         self._active: dict[int, UploadJob] = {}
         self._lock = threading.Lock()
-        self._archive_locks: dict[int, threading.Lock] = {}
         self._wake = {h: threading.Event() for h in registry.specs}
         self._tick_now = threading.Event()
         self._stopping = threading.Event()
@@ -121,7 +124,7 @@ class Engine:
         self.unsaved = UnsavedOutcomes(paths.data_dir / "unsaved-links.json")
         self._job_context = JobContext(
             paths, config, self.queue, self.metrics, self.meter, self.global_limiter,
-            self.archive_lock, self.count, self.emit, self.keep_unsaved,
+            self.count, self.emit, self.keep_unsaved,
         )  # fmt: skip
         self._trouble_shown: tuple[str, int] | None = None
 
@@ -236,10 +239,6 @@ class Engine:
         with self._lock:
             self.counters[what] += 1
 
-    def archive_lock(self, item_id: int) -> threading.Lock:
-        with self._lock:
-            return self._archive_locks.setdefault(item_id, threading.Lock())
-
     # ---- views for the faces ----------------------------------------------------------------
 
     def active(self) -> list[ActiveTransfer]:
@@ -250,7 +249,7 @@ class Engine:
                 j.job.id,
                 j.job.item_id,
                 j.job.host,
-                j.active.phase,
+                j.active.shown_phase,
                 j.active.uploaded,
                 j.active.total,
                 j.active.rate,

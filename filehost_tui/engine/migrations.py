@@ -39,6 +39,16 @@ _METRICS_V2 = (
 )
 
 
+_VOLUMES = (
+    'ALTER TABLE "file_host_uploads" ADD COLUMN "volume" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "file_host_uploads" ADD COLUMN "volumes" INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE "file_host_uploads" ADD COLUMN "volume_offset" INTEGER NOT NULL DEFAULT 0',
+    'DROP INDEX IF EXISTS "file_host_uploads_item_id_host_name"',
+    'CREATE UNIQUE INDEX "file_host_uploads_item_id_host_name_volume" '
+    'ON "file_host_uploads" ("item_id", "host_name", "volume")',
+)
+
+
 def _run(statements: tuple[str, ...]) -> Callable[[peewee.SqliteDatabase], None]:
     def migrate(db: peewee.SqliteDatabase) -> None:
         for sql in statements:
@@ -51,4 +61,5 @@ def _run(statements: tuple[str, ...]) -> Callable[[peewee.SqliteDatabase], None]
 MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     2: _run(_METRICS_V2),  # upload_metrics by the original metrics table's column names
     3: scale_schema.migrate,  # change counter, per-host counts, name search, read indexes
+    4: _run(_VOLUMES),  # uploads may be numbered volumes of their item
 }

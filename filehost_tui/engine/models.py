@@ -105,11 +105,16 @@ class FileHostUpload(BaseModel):
     finished_ts = FloatField(null=True)
     # set by a trigger on every write (see scale_schema); DEFAULT 0 as the migration adds it
     change_seq = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # 1..volumes for a slice of the item; 0 = the whole item (last: migrations add columns at the end)
+    volume = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    volumes = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # where this volume starts in the item's bytes
+    volume_offset = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         table_name = "file_host_uploads"
         indexes = (
-            (("item", "host_name"), True),
+            (("item", "host_name", "volume"), True),
             (("host_name", "status", "next_attempt_ts"), False),
         )
 

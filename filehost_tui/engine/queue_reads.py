@@ -26,7 +26,7 @@ CHUNK = 1000
 _COLUMNS = (
     "u.id, u.item_id, i.name, u.host_name, u.status, u.uploaded_bytes, u.total_bytes, "
     "u.retry_count, u.error_kind, u.error_message, u.download_url, u.next_attempt_ts, "
-    "u.file_id, u.created_ts"
+    "u.file_id, u.created_ts, u.volume, u.volumes"
 )
 _FROM = "FROM file_host_uploads u JOIN items i ON i.id = u.item_id"
 OPEN_STATUSES = (Status.PENDING, Status.UPLOADING, Status.PAUSED)
@@ -50,6 +50,8 @@ class UploadRow(NamedTuple):
     next_attempt_ts: float
     file_id: str | None = None
     created_ts: float = 0.0
+    volume: int = 0  # 1..volumes for a slice of the item; 0 = the whole item
+    volumes: int = 0
 
     @property
     def finished(self) -> bool:

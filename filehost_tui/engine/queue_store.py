@@ -22,9 +22,10 @@ from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.states import Action, IllegalTransition, Status, target
+from filehost_tui.engine.volumes import volume_ranges
+from filehost_tui.engine.zip_stream import plan_folder
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.file_names import name_text
-from filehost_tui.units import human_size
 
 MAX_BACKOFF_S = 600.0
 MAX_RETRY_AFTER_S = 3600.0
@@ -43,6 +44,9 @@ class ClaimedUpload:
     retry_count: int
     zip_path: str | None
     lease: str  # this attempt's token in lease_owner: only its holder may finish the row
+    volume: int = 0  # 1..volumes: this row sends bytes [volume_offset, +total_bytes) of the item
+    volumes: int = 0
+    volume_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class _NewItem:
     size: int
     file_count: int
     fingerprint: str
+    upload_size: int  # bytes sent: the file, or the folder's ZIP
 
 
 def file_fingerprint(path: Path) -> str:
@@ -70,7 +75,8 @@ class QueueStore:
         lease_seconds: float = 30.0,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        """`host_limits` maps each known host id to its max file size (None = no limit)."""
+        """`host_limits` maps each known host id to the largest upload it gets in one piece
+        (None = no limit); larger items are queued as volumes of that size."""
         self.db = db
         self.host_limits = dict(host_limits or {})
         self.clock = clock
@@ -101,8 +107,6 @@ class QueueStore:
             if item.path in seen:
                 raise UserError(f"{item.path} is given twice; name each path once")
             seen.add(item.path)
-            for host in hosts:
-                self._check_size(item, host)
         with self.db.atomic():
             self._check_not_queued([item.path for item in items], hosts)
             cursor = self.db.cursor()
@@ -120,17 +124,30 @@ class QueueStore:
                     created_ts=self.clock(),
                 )
                 for host in hosts:
-                    ids.append(
-                        _insert(
-                            cursor,
-                            FileHostUpload,
-                            item_id=item_id,
-                            host_name=host,
-                            total_bytes=item.size,
-                            created_ts=self.clock(),
-                        )
-                    )
+                    ids.extend(self._create_uploads(cursor, item_id, item, host))
         return ids
+
+    def _create_uploads(
+        self, cursor: sqlite3.Cursor, item_id: int, item: _NewItem, host: str
+    ) -> list[int]:
+        """One upload row, or one per volume when the item is larger than the host takes."""
+        ranges = volume_ranges(item.upload_size, self.host_limits.get(host)) or [
+            (0, item.upload_size)
+        ]
+        return [
+            _insert(
+                cursor,
+                FileHostUpload,
+                item_id=item_id,
+                host_name=host,
+                volume=number if len(ranges) > 1 else 0,
+                volumes=len(ranges) if len(ranges) > 1 else 0,
+                volume_offset=offset,
+                total_bytes=length,
+                created_ts=self.clock(),
+            )
+            for number, (offset, length) in enumerate(ranges, start=1)
+        ]
 
     def _inspect(self, path: Path, name: str | None) -> _NewItem:
         path = path.expanduser().absolute()
@@ -146,13 +163,19 @@ class QueueStore:
                     raise UserError(f"{path}: the folder is empty; add files to it or pick another")
                 with os.scandir(path):
                     pass
+                fingerprint = folder_fingerprint(path)
+                try:
+                    upload_size = plan_folder(path).size
+                except UploadError as exc:
+                    raise UserError(f"{path}: {exc.message}") from None
                 return _NewItem(
                     path,
                     name_text(name or path.name),
                     "folder",
                     size,
                     count,
-                    folder_fingerprint(path),
+                    fingerprint,
+                    upload_size,
                 )
             if not path.is_file():
                 raise UserError(f"{path}: not a regular file or folder; add files or folders only")
@@ -167,15 +190,9 @@ class QueueStore:
             raise UserError(f"{path}: cannot read it ({exc.strerror}); check the path") from None
         if size == 0:
             raise UserError(f"{path}: the file is empty; hosts refuse empty files")
-        return _NewItem(path, name_text(name or path.name), "file", size, 1, file_fingerprint(path))
-
-    def _check_size(self, item: _NewItem, host: str) -> None:
-        limit = self.host_limits.get(host)
-        if limit is not None and item.size > limit:
-            raise UserError(
-                f"{item.path}: {human_size(item.size)} is over {host}'s limit of {human_size(limit)}; "
-                "split it or pick another host"
-            )
+        return _NewItem(
+            path, name_text(name or path.name), "file", size, 1, file_fingerprint(path), size
+        )
 
     def _check_not_queued(self, paths: Sequence[Path], hosts: Iterable[str]) -> None:
         """A path may be queued again once its earlier upload ended completed (links die, and
@@ -240,6 +257,9 @@ class QueueStore:
             retry_count=row.retry_count,
             zip_path=row.zip_path,
             lease=lease,
+            volume=row.volume,
+            volumes=row.volumes,
+            volume_offset=row.volume_offset,
         )
 
     def has_due(self, host: str) -> bool:

@@ -16,25 +16,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import peewee
 
 from filehost_tui.config import Config
-from filehost_tui.engine.archive import archive_name, build_archive
+from filehost_tui.engine.archive import ArchiveEntry
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
-from filehost_tui.engine.archive_cache import drop_stale_versions, sweep_archives
 from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter, throttle_all
 from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.events import Event, UploadCompleted, UploadFailed, UploadStarted
 from filehost_tui.engine.host_runtime import HostRuntime
 from filehost_tui.engine.metrics_store import MetricsStore
-from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
+from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore, file_fingerprint
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Completion, Outcome
+from filehost_tui.engine.volumes import volume_name
+from filehost_tui.engine.zip_stream import file_range, plan_folder
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.file_names import name_text
+from filehost_tui.hosts.wire import Body, BodySource, body_size
 from filehost_tui.paths import AppPaths
 from filehost_tui.redact import SECRETS, scrub
 from filehost_tui.units import human_size
@@ -70,7 +73,6 @@ class JobContext:
     metrics: MetricsStore
     meter: BandwidthMeter
     global_limiter: RateLimiter
-    archive_lock: Callable[[int], threading.Lock]
     count: Callable[[str], None]
     emit: Callable[[Event], None]
     keep_unsaved: Callable[[Outcome, BaseException], None]
@@ -89,6 +91,13 @@ class Active:
     last_write: float = 0.0
     rate: float = 0.0
     _rate_at: tuple[float, int] | None = None
+
+    @property
+    def shown_phase(self) -> str:
+        """The phase as the user reads it: a volume's upload says which volume it is."""
+        if self.phase == "uploading" and self.job.volumes:
+            return f"volume {self.job.volume}/{self.job.volumes}"
+        return self.phase
 
     @property
     def sent_all(self) -> bool:
@@ -143,60 +152,72 @@ class UploadJob:
         else:
             self._completed(url, file_id, seconds)
         finally:
-            try:
-                self._cleanup_archive()
-            finally:
-                self.done.set()
+            self.done.set()
 
     # ---- steps ------------------------------------------------------------------------------
 
-    def _prepare(self) -> tuple[Path, str]:
+    def _prepare(self) -> tuple[Body, str]:
+        """What to send: the file, or a folder's ZIP planned afresh from the folder as it is now
+        (a retry after the folder changed sends the new content); a volume sends its slice."""
         job, host = self.job, self.host
         self.client = host.client()
         host.check_recent_auth_failure()
-        if job.kind == "folder":
-            path = self._archive()
+        if job.volumes:
+            body, name = self._volume()
+        elif job.kind == "folder":
+            plan = plan_folder(job.path)
+            body, name = BodySource(plan.size, plan.chunks), f"{job.name}.zip"
         else:
-            path = job.path
-            if not path.is_file():
-                raise UploadError(
-                    ErrorKind.NOT_FOUND, f"{path} is gone; restore it or cancel the upload"
-                )
-        size = path.stat().st_size
+            # the host gets a name it can take: undecodable bytes of a file name spelled _xNN
+            body, name = self._file(), name_text(job.path.name)
+        size = body_size(body)
         self.active.total = size
-        if job.zip_path != (str(path) if job.kind == "folder" else None) or job.total_bytes != size:
-            self.ctx.queue.set_archive(job.id, str(path) if job.kind == "folder" else None, size)
+        if job.zip_path is not None or job.total_bytes != size:
+            self.ctx.queue.set_archive(job.id, None, size)
         limit = host.spec.max_file_size
         if limit is not None and size > limit:
             raise UploadError(
                 ErrorKind.TOO_LARGE,
                 f"{human_size(size)} is over {job.host}'s limit of {human_size(limit)}; split it",
             )
-        # the host gets a name it can take: undecodable bytes of a file name spelled _xNN
-        return path, (f"{job.name}.zip" if job.kind == "folder" else name_text(job.path.name))
+        return body, name
 
-    def _archive(self) -> Path:
-        """Build the item's ZIP once for all hosts (per-item lock); rebuilt when the folder changed."""
-        job, e = self.job, self.ctx
-        with e.archive_lock(job.item_id):
-            current = folder_fingerprint(job.path) if job.path.is_dir() else job.fingerprint
-            dest = e.paths.archives_dir / archive_name(job.item_id, job.name, current)
-            drop_stale_versions(e.paths.archives_dir, job.item_id, dest)
-            if not dest.exists():
-                self.active.phase = "archiving"
-                e.paths.archives_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-                build_archive(
-                    job.path,
-                    dest,
-                    cancelled=lambda: self.active.abort is not None,
-                    progress=self._archive_progress,
-                )
-            return dest
+    def _file(self) -> Path:
+        path = self.job.path
+        if not path.is_file():
+            raise UploadError(
+                ErrorKind.NOT_FOUND, f"{path} is gone; restore it or cancel the upload"
+            )
+        return path
 
-    def _archive_progress(self, done: int) -> None:
-        self.active.uploaded = done
+    def _volume(self) -> tuple[BodySource, str]:
+        """This row's slice of the item's bytes. Slices only fit together if every volume is cut
+        from the same bytes, so the item must be as it was when it was queued."""
+        job = self.job
+        if job.kind == "folder":
+            same = folder_fingerprint(job.path) == job.fingerprint
+        else:
+            same = file_fingerprint(self._file()) == job.fingerprint
+        if not same:
+            raise UploadError(
+                ErrorKind.NOT_FOUND,
+                f"{job.path} changed since it was queued as {job.volumes} volumes, which no longer "
+                "fit together; restore it, or cancel it and add it again",
+            )
+        start, end = job.volume_offset, job.volume_offset + job.total_bytes
+        if job.kind == "folder":
+            plan = plan_folder(job.path)
+            self.active.phase = "hashing"
+            plan.read_crcs(start, end)
+            ranged, name = plan.chunks, f"{job.name}.zip"
+        else:
+            st = job.path.stat()
+            entry = ArchiveEntry(job.path.name, job.path, st.st_size, st.st_mtime_ns)
+            ranged, name = partial(file_range, entry), name_text(job.path.name)
+        body = BodySource(job.total_bytes, lambda offset: ranged(start + offset, end))
+        return body, volume_name(name, job.volume, job.volumes)
 
-    def _transfer(self, path: Path, filename: str) -> tuple[str, str | None, float]:
+    def _transfer(self, path: Body, filename: str) -> tuple[str, str | None, float]:
         self.active.phase = "uploading"
         self.active.uploaded = 0
         started = time.monotonic()
@@ -335,14 +356,3 @@ class UploadJob:
                 )
                 time.sleep(wait)
         return write()
-
-    def _cleanup_archive(self) -> None:
-        """Delete the item's archive once no host needs it (unless limits.keep_archives)."""
-        e, job = self.ctx, self.job
-        if job.kind != "folder":
-            return
-        with e.archive_lock(job.item_id):
-            sweep_archives(
-                e.paths.archives_dir,
-                keep_archives=e.config.limits.keep_archives,
-            )

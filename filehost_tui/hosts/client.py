@@ -12,14 +12,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from filehost_tui.config import HostSettings, env_key
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.classify import classify_response
-from filehost_tui.hosts.file_hash import file_md5
+from filehost_tui.hosts.file_hash import body_md5
 from filehost_tui.hosts.flow import (
     AuthPlacement,
     extract_all,
@@ -34,7 +33,7 @@ from filehost_tui.hosts.template import render
 from filehost_tui.hosts.token_cache import TokenCache
 from filehost_tui.hosts.trace import Observer, RequestSent, TraceEvent, ValuesExtracted
 from filehost_tui.hosts.transfer import Progress, Response, thread_transfer
-from filehost_tui.hosts.wire import with_params
+from filehost_tui.hosts.wire import Body, body_size, with_params
 from filehost_tui.redact import redact_text, register_secret
 from filehost_tui.secret import Secret
 from filehost_tui.units import human_size
@@ -82,7 +81,7 @@ class _Run:
     """State of one upload (or account check): variables and the one-re-login budget."""
 
     values: dict[str, Any] = field(repr=False)  # holds revealed credentials and tokens
-    path: Path | None = None
+    path: Body | None = None
     size: int = 0
     progress: Progress | None = None
     max_send_speed: int = 0
@@ -163,7 +162,7 @@ class HostClient:
 
     def upload(
         self,
-        path: Path,
+        path: Body,
         *,
         name: str,
         progress: Progress,
@@ -201,13 +200,8 @@ class HostClient:
 
     # ----- flow -------------------------------------------------------------------------------
 
-    def _upload(self, run: _Run, path: Path, name: str) -> UploadResult:
-        try:
-            run.size = path.stat().st_size
-        except OSError as exc:
-            raise UploadError(ErrorKind.NOT_FOUND, f"cannot read {path}: {exc.strerror}") from None
-        if not path.is_file():
-            raise UploadError(ErrorKind.NOT_FOUND, f"not a regular file: {path}")
+    def _upload(self, run: _Run, path: Body, name: str) -> UploadResult:
+        run.size = body_size(path)
         limit = self.spec.max_file_size
         if limit is not None and run.size > limit:
             raise UploadError(
@@ -218,7 +212,7 @@ class HostClient:
         for step in self.spec.steps:
             if id(step) in self._md5_steps and "md5" not in run.values:
                 run.phase("hashing")
-                run.values["md5"] = file_md5(path, self._report(run, hashing=True))
+                run.values["md5"] = body_md5(path, self._report(run, hashing=True))
                 run.reported = 0  # bytes hashed are not bytes sent
                 run.phase("uploading")
             resp = self._poll(run, step) if step.poll is not None else self._perform(run, step)

@@ -12,7 +12,6 @@ import unicodedata
 from base64 import b64encode
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from filehost_tui.errors import ErrorKind, UploadError
@@ -21,6 +20,7 @@ from filehost_tui.hosts.jsonpath import lookup, parse_path
 from filehost_tui.hosts.spec import Condition, Extract, ResultSpec, Step
 from filehost_tui.hosts.template import MissingVariable, as_text, render
 from filehost_tui.hosts.transfer import FieldPart, FilePart, Response, excerpt
+from filehost_tui.hosts.wire import Body
 from filehost_tui.redact import register_secret
 
 
@@ -79,7 +79,7 @@ def prepare(
     step: Step,
     values: dict[str, Any],
     bases: dict[str, str],
-    path: Path | None,
+    path: Body | None,
     auth: AuthPlacement | None,
 ) -> Prepared:
     """The request a step makes with the current variables and credential placement."""

@@ -33,6 +33,8 @@ from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.curl_errors import classify_curl_error, redact_urls_in, transport_error
 from filehost_tui.hosts.wire import (
     MAX_REPLY_BYTES,
+    Body,
+    BodySource,
     FieldPart,
     FilePart,
     Progress,
@@ -155,7 +157,7 @@ class Transfer:
         form: Mapping[str, str] | None = None,
         json_body: Any = None,
         multipart: Sequence[FieldPart | FilePart] | None = None,
-        body_file: Path | None = None,
+        body_file: Body | None = None,
         basic_auth: tuple[str, str] | None = None,
         progress: Progress | None = None,
         max_send_speed: int = 0,
@@ -177,7 +179,7 @@ class Transfer:
             self._set_common(curl, full_url, sink, timeout, max_send_speed)
             extra = dict(headers or {})
             call.known_total = self._set_body(
-                curl, stack, method.upper(), extra, form, json_body, multipart, body_file
+                curl, stack, method.upper(), extra, form, json_body, multipart, body_file, call
             )
             _set_expect(curl, extra, call.known_total)
             curl.setopt(pycurl.HTTPHEADER, _header_lines(extra))
@@ -236,15 +238,21 @@ class Transfer:
         form: Mapping[str, str] | None,
         json_body: Any,
         multipart: Sequence[FieldPart | FilePart] | None,
-        body_file: Path | None,
+        body_file: Body | None,
+        call: _ProgressCall,
     ) -> int:
         """Configure the method and body; return the upload size when known up front (else 0)."""
         total = 0
         if body_file is not None:
-            fh = stack.enter_context(_open_local(body_file))
-            total = os.fstat(fh.fileno()).st_size
-            curl.setopt(pycurl.READFUNCTION, fh.read)
-            curl.setopt(pycurl.SEEKFUNCTION, _seeker(fh))
+            if isinstance(body_file, BodySource):
+                read, seek = _source_callbacks(stack, body_file, call)
+                total = body_file.size
+            else:
+                fh = stack.enter_context(_open_local(body_file))
+                total = os.fstat(fh.fileno()).st_size
+                read, seek = fh.read, _seeker(fh)
+            curl.setopt(pycurl.READFUNCTION, read)
+            curl.setopt(pycurl.SEEKFUNCTION, seek)
             if method == "PUT":
                 curl.setopt(pycurl.UPLOAD, 1)
                 curl.setopt(pycurl.INFILESIZE_LARGE, total)
@@ -252,7 +260,7 @@ class Transfer:
                 curl.setopt(pycurl.POST, 1)
                 curl.setopt(pycurl.POSTFIELDSIZE_LARGE, total)
         elif multipart:
-            mime, total = _mime(curl, stack, multipart)
+            mime, total = _mime(curl, stack, multipart, call)
             curl.setopt(pycurl.MIMEPOST, mime)
         elif form is not None:
             curl.setopt(pycurl.POSTFIELDS, urlencode(list(form.items())))
@@ -375,15 +383,56 @@ def _seeker(fh: BinaryIO) -> Callable[[int, int], int]:
     return seek
 
 
+def _source_callbacks(
+    stack: ExitStack, source: BodySource, call: _ProgressCall
+) -> tuple[Callable[[int], bytes | int], Callable[[int, int], int]]:
+    """READFUNCTION and SEEKFUNCTION over a generated body. An exception while generating (a
+    file changed, or became unreadable) stops the transfer and is what request() raises."""
+    reader = source.open()
+    stack.callback(reader.close)
+
+    def read(n: int) -> bytes | int:
+        try:
+            return reader.read(n)
+        except BaseException as exc:  # noqa: BLE001 - re-raised after perform() returns
+            call.error = exc
+            return pycurl.READFUNC_ABORT
+
+    def seek(offset: int, origin: int) -> int:
+        if origin != os.SEEK_SET:
+            return pycurl.SEEKFUNC_CANTSEEK
+        try:
+            reader.seek(offset)
+        except BaseException as exc:  # noqa: BLE001 - re-raised after perform() returns
+            call.error = exc
+            return pycurl.SEEKFUNC_FAIL
+        return pycurl.SEEKFUNC_OK
+
+    return read, seek
+
+
 def _mime(
-    curl: pycurl.Curl, stack: ExitStack, parts: Sequence[FieldPart | FilePart]
+    curl: pycurl.Curl,
+    stack: ExitStack,
+    parts: Sequence[FieldPart | FilePart],
+    call: _ProgressCall,
 ) -> tuple[pycurl.CurlMime, int]:
-    """A MIME body whose file parts libcurl streams from disk, and the files' total size."""
+    """A MIME body whose file parts libcurl streams from disk or from a generated body, and
+    their total size."""
     mime = stack.enter_context(pycurl.CurlMime(curl))
     total = 0
     for part in _checked(parts):
         if isinstance(part, FieldPart):
             mime.add_field(part.name.encode(), part.value.encode())
+            continue
+        if isinstance(part.path, BodySource):
+            read, seek = _source_callbacks(stack, part.path, call)
+            total += part.path.size
+            piece = mime.addpart()
+            piece.name(part.name.encode())
+            piece.filename(part.filename.encode())
+            piece.type(part.content_type.encode())
+            piece.data_cb(part.path.size, _part_read, _part_seek, None, (read, seek))
             continue
         total += part.path.stat().st_size
         mime.add_file(
@@ -395,9 +444,17 @@ def _mime(
     return mime, total
 
 
+def _part_read(callbacks: tuple[Callable[..., Any], ...], n: int) -> bytes | int:
+    return callbacks[0](n)
+
+
+def _part_seek(callbacks: tuple[Callable[..., Any], ...], offset: int, origin: int) -> int:
+    return callbacks[1](offset, origin)
+
+
 def _checked(parts: Sequence[FieldPart | FilePart]) -> Iterator[FieldPart | FilePart]:
     for part in parts:
-        if isinstance(part, FilePart) and not part.path.is_file():
+        if isinstance(part, FilePart) and isinstance(part.path, Path) and not part.path.is_file():
             raise UploadError(ErrorKind.NOT_FOUND, f"file not found: {part.path}")
         yield part
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,72 @@ class FieldPart:
 
 
 @dataclass(frozen=True)
+class BodySource:
+    """A body generated while it is sent (a folder's ZIP), never a file on disk.
+
+    `size` is exact and known up front, so Content-Length and multipart work as for a file;
+    `chunks(offset)` yields the bytes from `offset` to the end, regenerated on every call, so
+    libcurl can rewind (seek back) and a retry sends the same bytes."""
+
+    size: int
+    chunks: Callable[[int], Iterator[bytes]] = field(repr=False)
+
+    def open(self) -> BodyReader:
+        return BodyReader(self)
+
+
+Body = Path | BodySource  # what an upload sends: a file, or bytes made as they are sent
+
+
+class BodyReader:
+    """Serves a BodySource in the pieces libcurl asks for; `seek` starts the bytes over."""
+
+    def __init__(self, source: BodySource) -> None:
+        self._source = source
+        self._chunks: Iterator[bytes] = iter(())
+        self._pending = memoryview(b"")
+        self.seek(0)
+
+    def read(self, n: int) -> bytes:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            if 0 < len(chunk) <= n:
+                return chunk  # the common case, a whole chunk: no copy
+            self._pending = memoryview(chunk)
+        out = bytes(self._pending[:n])
+        self._pending = self._pending[n:]
+        return out
+
+    def seek(self, offset: int) -> None:
+        self.close()
+        self._chunks = iter(self._source.chunks(offset))
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()  # a generator holding an open file closes it now, not at garbage collection
+        self._pending = memoryview(b"")
+
+
+def body_size(body: Body) -> int:
+    """Bytes the body sends; UploadError(NOT_FOUND) for a file that cannot be read."""
+    if isinstance(body, BodySource):
+        return body.size
+    try:
+        size = body.stat().st_size
+    except OSError as exc:
+        raise UploadError(ErrorKind.NOT_FOUND, f"cannot read {body}: {exc.strerror}") from None
+    if not body.is_file():
+        raise UploadError(ErrorKind.NOT_FOUND, f"not a regular file: {body}")
+    return size
+
+
+@dataclass(frozen=True)
 class FilePart:
     name: str
-    path: Path
+    path: Body
     filename: str
     content_type: str = "application/octet-stream"
 

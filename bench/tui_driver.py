@@ -246,7 +246,7 @@ class Probe:
         if self.loaded_at is not None:
             return
         try:
-            count = self.app.table.row_count
+            count = self.app.main.table.row_count
         except Exception:
             return
         if count >= self.rows:

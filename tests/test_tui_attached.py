@@ -17,7 +17,7 @@ from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.launch import build_session
 from filehost_tui.tui.screens.confirm import ConfirmScreen
 from tests.engine_harness import REPO, cli, make_home, wait_until
-from tests.test_tui_support import eventually, run_async
+from tests.tui_support import eventually
 
 SIZE = 12_000_000
 SLOW = "max_upload_speed = 400000"  # 30 s for the whole file: a cancel must cut it short
@@ -41,7 +41,6 @@ def spawn_runner(paths) -> subprocess.Popen:
     )
 
 
-@run_async
 async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp_path):
     src = tmp_path / "src" / "big.bin"
     src.parent.mkdir()
@@ -64,8 +63,10 @@ async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp
                 assert app.sub_title == f"attached to runner (pid {runner.pid})"
 
                 def shows_progress() -> bool:
-                    pct = str(app.table.get_cell(key, "pct")) if app.table.row_count else ""
-                    speed = str(app.table.get_cell(key, "speed")) if pct else ""
+                    pct = (
+                        str(app.main.table.get_cell(key, "pct")) if app.main.table.row_count else ""
+                    )
+                    speed = str(app.main.table.get_cell(key, "speed")) if pct else ""
                     return pct not in ("", "0%") and speed != ""
 
                 await eventually(pilot, shows_progress, 30, "the runner's progress on screen")
@@ -73,14 +74,14 @@ async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp
                 assert not [w for w in app.workers if w.group == "engine"]
                 assert str(app.query_one("#host-0x0 .host-counts").render()).split()[0] == "1"
 
-                app.table.move_to(upload_id)
+                app.main.table.move_to(upload_id)
                 await pilot.press("c")
                 assert isinstance(app.screen, ConfirmScreen)
                 await pilot.press("y")
                 cancelled_at = time.monotonic()
                 await eventually(
                     pilot,
-                    lambda: str(app.table.get_cell(key, "status")) == "cancelled",
+                    lambda: str(app.main.table.get_cell(key, "status")) == "cancelled",
                     30,
                     "the cancelled row",
                 )

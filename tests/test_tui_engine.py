@@ -20,10 +20,8 @@ from filehost_tui.tui.messages import (
     UploadChanged,
 )
 from filehost_tui.tui.screens.confirm import ConfirmScreen
-from filehost_tui.tui.widgets.bandwidth import BandwidthPanel
-from filehost_tui.tui.widgets.hosts_panel import HostsPanel
 from tests.engine_harness import make_home
-from tests.test_tui_support import NOW, eventually, make_session, run_async, settle
+from tests.tui_support import NOW, eventually, make_session, settle
 
 SLOW = "max_upload_speed = 400000"  # client-side cap: socket buffers cannot swallow the file
 
@@ -42,7 +40,6 @@ def in_process_app(tmp_path, fake: FakeHost, size: int) -> tuple[FilehostApp, Co
     return FilehostApp(session), ctx, upload_id
 
 
-@run_async
 async def test_engine_workers_are_textual_workers_and_progress_updates_the_row(tmp_path):
     messages = []
     with FakeHost("0x0") as fake:
@@ -55,13 +52,13 @@ async def test_engine_workers_are_textual_workers_and_progress_updates_the_row(t
                 key = str(upload_id)
                 await eventually(
                     pilot,
-                    lambda: str(app.table.get_cell(key, "status")) == "completed",
+                    lambda: str(app.main.table.get_cell(key, "status")) == "completed",
                     60,
                     "the upload to complete",
                 )
                 await settle(pilot)
-                assert str(app.table.get_cell(key, "pct")) == "100%"
-                assert str(app.table.get_cell(key, "tail")).startswith("127.0.0.1:")
+                assert str(app.main.table.get_cell(key, "pct")) == "100%"
+                assert str(app.main.table.get_cell(key, "tail")).startswith("127.0.0.1:")
                 await pilot.press("q")
                 await eventually(pilot, lambda: not app.is_running, 30, "the app to exit")
         finally:
@@ -74,7 +71,6 @@ async def test_engine_workers_are_textual_workers_and_progress_updates_the_row(t
     ), "no progress seen mid-transfer"
 
 
-@run_async
 async def test_q_during_a_transfer_asks_then_stops_and_requeues_it(tmp_path):
     with FakeHost("0x0") as fake:
         app, ctx, upload_id = in_process_app(tmp_path, fake, 8_000_000)
@@ -100,27 +96,25 @@ async def test_q_during_a_transfer_asks_then_stops_and_requeues_it(tmp_path):
         assert fake.received == []
 
 
-@run_async
-async def test_messages_that_arrive_after_the_widgets_are_gone_are_dropped(tmp_path):
-    """Workers finish late: a read, a progress event or a bandwidth figure may reach the app after
-    its screen was torn down, and must not raise there."""
+async def test_messages_that_arrive_after_the_screen_is_gone_are_dropped(tmp_path):
+    """Workers finish late: a read, a progress event or a bandwidth figure may be posted after the
+    app closed. They are posted to the main screen, which then takes none, so no handler runs
+    against widgets that are gone."""
     session = make_session(tmp_path)
     app = FilehostApp(session)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            for widget in (app.table, app.query_one(HostsPanel), app.query_one(BandwidthPanel)):
-                await widget.remove()
-            late = [
-                QueueRead([], {}, None, None, NOW),
-                ProgressUpdated(UploadProgress(1, 1, "catbox", 10, 100, 5.0)),
-                BandwidthChanged(BandwidthUpdated(None, 5.0)),
-                BandwidthRead([0.0] * 4, 1.0),
-                UploadChanged(UploadCompleted(1, 1, "catbox", "https://x/1", None)),
-            ]
-            for message in late:
-                app.post_message(message)
-            await settle(pilot)
-            assert app.is_running
+            main = app.main
+            await pilot.press("q")
+            await eventually(pilot, lambda: not app.is_running, 30, "the app to exit")
+        late = [
+            QueueRead([], {}, None, None, NOW),
+            ProgressUpdated(UploadProgress(1, 1, "catbox", 10, 100, 5.0)),
+            BandwidthChanged(BandwidthUpdated(None, 5.0)),
+            BandwidthRead([0.0] * 4, 1.0),
+            UploadChanged(UploadCompleted(1, 1, "catbox", "https://x/1", None)),
+        ]
+        assert [main.post_message(message) for message in late] == [False] * len(late)
     finally:
         session.db.close()

@@ -11,7 +11,7 @@ from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.errors import UserError
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.messages import QueueRead
-from tests.test_tui_support import NOW, eventually, make_session, run_async, settle
+from tests.tui_support import NOW, eventually, make_session, settle
 
 WINDOW = 100
 HISTORY = 3000
@@ -62,7 +62,6 @@ def window_session(tmp_path):
     return session, fill_history(session)
 
 
-@run_async
 async def test_the_table_holds_unfinished_uploads_and_the_latest_finished_only(tmp_path):
     session, ids = window_session(tmp_path)
     app = FilehostApp(session)
@@ -70,36 +69,36 @@ async def test_the_table_holds_unfinished_uploads_and_the_latest_finished_only(t
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             expected = ids["finished"][-WINDOW:] + ids["pending"]
-            assert app.table.shown_ids == expected
-            assert len(app.table.known) == WINDOW + 5
-            gofile = app.summaries["gofile"]  # counts cover the whole history
+            assert app.main.table.shown_ids == expected
+            assert len(app.main.table.known) == WINDOW + 5
+            gofile = app.main.summaries["gofile"]  # counts cover the whole history
             assert (gofile.done, gofile.queued) == (HISTORY - HISTORY // 10, 5)
     finally:
         session.db.close()
 
 
-@run_async
 async def test_up_on_the_top_row_brings_the_next_older_page_and_keeps_the_cursor(tmp_path):
     session, ids = window_session(tmp_path)
     app = FilehostApp(session)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            top = app.table.shown_ids[0]
-            app.table.move_to(top)
+            top = app.main.table.shown_ids[0]
+            app.main.table.move_to(top)
             await pilot.press("up")
-            await eventually(pilot, lambda: app.table.row_count == 2 * WINDOW + 5, 30, "a page")
+            await eventually(
+                pilot, lambda: app.main.table.row_count == 2 * WINDOW + 5, 30, "a page"
+            )
             await settle(pilot)
-            assert app.table.shown_ids == ids["finished"][-2 * WINDOW :] + ids["pending"]
-            assert app.table.selected_id() == top
+            assert app.main.table.shown_ids == ids["finished"][-2 * WINDOW :] + ids["pending"]
+            assert app.main.table.selected_id() == top
             await pilot.press("pageup")  # not on the top row: just moves
             await settle(pilot)
-            assert app.table.row_count == 2 * WINDOW + 5
+            assert app.main.table.row_count == 2 * WINDOW + 5
     finally:
         session.db.close()
 
 
-@run_async
 async def test_the_filter_reaches_history_outside_the_window_and_escape_lets_it_go(tmp_path):
     session, ids = window_session(tmp_path)
     app = FilehostApp(session)
@@ -108,11 +107,11 @@ async def test_the_filter_reaches_history_outside_the_window_and_escape_lets_it_
             await settle(pilot)
             await pilot.press("slash", *"file-0004")  # items 40-49: long out of the window
             wanted = ids["finished"][40:50]
-            await eventually(pilot, lambda: app.table.shown_ids == wanted, 30, "names found")
+            await eventually(pilot, lambda: app.main.table.shown_ids == wanted, 30, "names found")
 
             await pilot.press("escape")
             await settle(pilot)
-            assert app.table.shown_ids == ids["finished"][-WINDOW:] + ids["pending"]
+            assert app.main.table.shown_ids == ids["finished"][-WINDOW:] + ids["pending"]
 
             await pilot.press("slash", *"status:canc since:1d")
             day_ago = NOW - 86400
@@ -123,14 +122,15 @@ async def test_the_filter_reaches_history_outside_the_window_and_escape_lets_it_
             ]
             assert len(matching) == 144
             wanted = matching[-WINDOW:]  # a search brings at most a window's worth, newest first
-            await eventually(pilot, lambda: app.table.shown_ids == wanted, 30, "status and since")
+            await eventually(
+                pilot, lambda: app.main.table.shown_ids == wanted, 30, "status and since"
+            )
             await settle(pilot)
-            assert app.table.shown_ids == wanted and wanted[0] < ids["finished"][-WINDOW]
+            assert app.main.table.shown_ids == wanted and wanted[0] < ids["finished"][-WINDOW]
     finally:
         session.db.close()
 
 
-@run_async
 async def test_the_poll_reads_only_rows_written_since_the_last_read(tmp_path):
     session, ids = window_session(tmp_path)
     reads: list[QueueRead] = []
@@ -150,7 +150,7 @@ async def test_the_poll_reads_only_rows_written_since_the_last_read(tmp_path):
             app.request_read()
             await settle(pilot)
             assert [r.id for r in reads[-1].rows] == [old]
-            assert old in app.table.shown_ids and app.table.known[old].status == "pending"
+            assert old in app.main.table.shown_ids and app.main.table.known[old].status == "pending"
     finally:
         session.db.close()
 

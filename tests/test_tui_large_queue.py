@@ -11,12 +11,11 @@ from filehost_tui.engine.events import UploadProgress
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.messages import ProgressUpdated
 from filehost_tui.tui.widgets.uploads_table import ADD_AT_ONCE
-from tests.test_tui_support import add_many, eventually, make_session, run_async, settle
+from tests.tui_support import add_many, eventually, make_session, settle
 
 COUNT = 10_000
 
 
-@run_async
 async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_path):
     session = make_session(tmp_path)
     add_many(session, tmp_path / "files", COUNT)
@@ -24,7 +23,7 @@ async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_pat
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            table = app.table
+            table = app.main.table
             assert table.row_count == COUNT
 
             await pilot.press("down", "down", "down")
@@ -50,7 +49,9 @@ async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_pat
             q.cancel(3)
             app.request_read()  # the once-a-second read, then an engine progress event
             await settle(pilot)
-            app.post_message(ProgressUpdated(UploadProgress(1, 1, "gofile", 600, 1000, 2048.0)))
+            app.main.post_message(
+                ProgressUpdated(UploadProgress(1, 1, "gofile", 600, 1000, 2048.0))
+            )
             await settle(pilot)
 
             assert str(table.get_cell("1", "pct")) == "60%"
@@ -67,14 +68,13 @@ async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_pat
         session.db.close()
 
 
-@run_async
 async def test_a_key_is_answered_while_ten_thousand_rows_are_still_being_added(tmp_path):
     session = make_session(tmp_path)
     add_many(session, tmp_path / "files", COUNT)
     app = FilehostApp(session)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            table = app.table
+            table = app.main.table
             rows_when_answered: list[int] = []  # rows in the table when "down" moved the cursor
 
             def cursor_moved(coordinate) -> None:
@@ -95,7 +95,6 @@ async def test_a_key_is_answered_while_ten_thousand_rows_are_still_being_added(t
         session.db.close()
 
 
-@run_async
 async def test_opening_and_closing_a_dialog_while_rows_arrive_does_not_stop_them(tmp_path):
     count = 20_000
     session = make_session(tmp_path, poll_interval=1.0)
@@ -103,7 +102,7 @@ async def test_opening_and_closing_a_dialog_while_rows_arrive_does_not_stop_them
     app = FilehostApp(session)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            table = app.table
+            table = app.main.table
             while table.row_count == 0:  # the first slice is in, the rest are queued
                 await asyncio.sleep(0)
             for _ in range(4):  # keys as the terminal driver posts them, while slices arrive

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from filehost_tui.tui.app import FilehostApp
-from tests.test_tui_support import make_session, run_async, seed_mid_upload, settle
+from tests.tui_support import make_session, seed_mid_upload, settle
 
 
 @pytest.fixture
@@ -16,7 +16,6 @@ def session(tmp_path):
     session.db.close()
 
 
-@run_async
 async def test_no_color_is_respected_and_markers_are_words(session, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = FilehostApp(session)
@@ -27,7 +26,6 @@ async def test_no_color_is_respected_and_markers_are_words(session, monkeypatch)
         assert str(app.query_one("#host-gofile .host-marker").render()).startswith("⟳ backoff")
 
 
-@run_async
 async def test_palette_command_switches_between_dark_and_light(session):
     app = FilehostApp(session)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -10,7 +10,7 @@ from filehost_tui.tui import format as fmt
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.messages import Live, ProgressUpdated
 from filehost_tui.tui.progress_throttle import ProgressThrottle
-from tests.test_tui_support import FixedClock, add_many, make_session, run_async, settle
+from tests.tui_support import FixedClock, add_many, make_session, settle
 
 TOTAL = 1000
 
@@ -56,7 +56,6 @@ def test_a_clock_that_steps_back_does_not_hold_progress_back():
     assert pace.offer(1, live(20)) == {1: live(20)}
 
 
-@run_async
 async def test_forty_progress_events_within_one_interval_change_the_table_once(tmp_path):
     pacing = FixedClock(500.0)
     session = make_session(tmp_path, ui_clock=pacing, progress_interval=1.0)
@@ -70,7 +69,7 @@ async def test_forty_progress_events_within_one_interval_change_the_table_once(t
         async with app.run_test(size=(100, 30)) as pilot:
             app.request_read()
             await settle(pilot)
-            table = app.table
+            table = app.main.table
             applied: list[int] = []
             original = table.apply_progress
 
@@ -80,15 +79,15 @@ async def test_forty_progress_events_within_one_interval_change_the_table_once(t
 
             table.apply_progress = counting  # type: ignore[method-assign]
             for n in range(1, 21):  # engine ticks: one event per upload each, all in one interval
-                app.post_message(progress(a, 10 * n))
-                app.post_message(progress(b, 5 * n))
+                app.main.post_message(progress(a, 10 * n))
+                app.main.post_message(progress(b, 5 * n))
                 await pilot.pause()
             assert applied == [a]  # the first event, at once; the other 39 are held
             assert str(table.get_cell(str(a), "pct")) == "1%"
             assert str(table.get_cell(str(b), "pct")) == "0%"
 
             pacing.now += 1.0
-            app.post_message(progress(a, 500))
+            app.main.post_message(progress(a, 500))
             await pilot.pause()
             assert sorted(applied) == sorted([a, a, b])  # one more pass, with b's newest value
             assert str(table.get_cell(str(a), "pct")) == "50%"
@@ -98,7 +97,6 @@ async def test_forty_progress_events_within_one_interval_change_the_table_once(t
         session.db.close()
 
 
-@run_async
 async def test_held_progress_never_overwrites_the_newer_database_read(tmp_path):
     pacing = FixedClock(500.0)
     session = make_session(tmp_path, ui_clock=pacing, progress_interval=1.0)
@@ -112,19 +110,19 @@ async def test_held_progress_never_overwrites_the_newer_database_read(tmp_path):
         async with app.run_test(size=(100, 30)) as pilot:
             app.request_read()
             await settle(pilot)
-            app.post_message(progress(a, 100))
+            app.main.post_message(progress(a, 100))
             await pilot.pause()
-            app.post_message(progress(b, 300))  # held: the interval has not passed
+            app.main.post_message(progress(b, 300))  # held: the interval has not passed
             await pilot.pause()
             session.queue.progress(b, 700, second.lease)
             app.request_read()
             await settle(pilot)
-            from_read = fmt.percent(700, app.table.known[b].total)
-            assert str(app.table.get_cell(str(b), "pct")) == from_read
+            from_read = fmt.percent(700, app.main.table.known[b].total)
+            assert str(app.main.table.get_cell(str(b), "pct")) == from_read
             pacing.now += 1.0
-            app.post_message(progress(a, 200))
+            app.main.post_message(progress(a, 200))
             await pilot.pause()
-            assert str(app.table.get_cell(str(a), "pct")) == "20%"
-            assert str(app.table.get_cell(str(b), "pct")) == from_read
+            assert str(app.main.table.get_cell(str(a), "pct")) == "20%"
+            assert str(app.main.table.get_cell(str(b), "pct")) == from_read
     finally:
         session.db.close()

@@ -12,7 +12,7 @@ import pytest
 from filehost_tui.engine.events import BandwidthUpdated, UploadProgress
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.messages import BandwidthChanged, ProgressUpdated
-from tests.test_tui_support import MiB, make_session, seed_mid_upload, settle
+from tests.tui_support import MiB, make_session, seed_mid_upload, settle
 
 
 @pytest.fixture
@@ -34,11 +34,11 @@ async def mid_upload(pilot) -> None:
     app = pilot.app
     await settle(pilot)
     upload_id = app.seeded_ids["uploading"]
-    app.post_message(
+    app.main.post_message(
         ProgressUpdated(UploadProgress(upload_id, 1, "gofile", 320 * MiB, 700 * MiB, 2.4 * MiB))
     )
-    app.post_message(BandwidthChanged(BandwidthUpdated("gofile", 2.4 * MiB)))
-    app.post_message(BandwidthChanged(BandwidthUpdated(None, 2.4 * MiB)))
+    app.main.post_message(BandwidthChanged(BandwidthUpdated("gofile", 2.4 * MiB)))
+    app.main.post_message(BandwidthChanged(BandwidthUpdated(None, 2.4 * MiB)))
     await settle(pilot)
     app.request_read()  # the hosts panel picks up the host speed on its next read
     await settle(pilot)
@@ -59,7 +59,7 @@ def test_add_modal(app, snap_compare):
 def test_details_of_a_failed_upload(app, snap_compare):
     async def select_failed(pilot):
         await mid_upload(pilot)
-        pilot.app.table.move_to(pilot.app.seeded_ids["retrying"])
+        pilot.app.main.table.move_to(pilot.app.seeded_ids["retrying"])
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=select_failed, press=["enter"])
 

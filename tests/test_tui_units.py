@@ -15,7 +15,7 @@ from filehost_tui.tui.row_filter import RowFilter
 from filehost_tui.tui.widgets.hosts_panel import marker_text
 from filehost_tui.tui.widgets.uploads_table import render_cells
 from tests.engine_harness import REPO
-from tests.test_tui_support import NOW, make_session, seed_mid_upload
+from tests.tui_support import NOW, make_session, seed_mid_upload
 
 
 @pytest.fixture

@@ -1,58 +1,44 @@
-"""The App: lays out the main screen, reads the database about once a second in a thread worker,
-turns engine events into cell updates, and (in-process mode) runs the engine's workers as Textual
-thread workers. User actions live in user_actions.py."""
+"""The App: starts the engine's workers (in-process mode) and stops them, reads the database about
+once a second in a thread worker, and hands what it reads and what the engine reports to the main
+screen as messages. The screens own their widgets and keys (screens/main.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from textual import work
-from textual.app import App, ComposeResult
-from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from filehost_tui.engine.events import Event, UploadCompleted, UploadFailed
+from filehost_tui.engine.events import Event
 from filehost_tui.engine.runner_lock import runner_pid
 from filehost_tui.errors import UserError
-from filehost_tui.tui.bindings import app_bindings
+from filehost_tui.tui.bindings import KEYS, app_bindings, key_display, palette_action
 from filehost_tui.tui.messages import (
-    ActionDone,
-    BandwidthChanged,
     BandwidthRead,
-    DatabaseTroubleChanged,
     EngineReady,
     EngineStopped,
-    HistoryRead,
     Live,
-    ProgressUpdated,
     QueueRead,
-    UploadChanged,
     to_message,
 )
-from filehost_tui.tui.progress_throttle import ProgressThrottle
-from filehost_tui.tui.queue_view import (
-    UploadRow,
-    changed_rows,
-    host_summaries,
-    load_window,
-    older_history,
-)
+from filehost_tui.tui.queue_view import changed_rows, host_summaries, load_window
 from filehost_tui.tui.resources import styles_dir
+from filehost_tui.tui.screens import confirm_texts
+from filehost_tui.tui.screens.confirm import ConfirmScreen
+from filehost_tui.tui.screens.help import HelpScreen
+from filehost_tui.tui.screens.main import MainScreen
 from filehost_tui.tui.session import TuiSession
-from filehost_tui.tui.user_actions import UserActions
-from filehost_tui.tui.widgets.bandwidth import BUCKETS, WINDOW_MINUTES, BandwidthPanel
-from filehost_tui.tui.widgets.filter_bar import FilterBar
-from filehost_tui.tui.widgets.hosts_panel import HostsPanel
-from filehost_tui.tui.widgets.uploads_table import UploadsTable
+from filehost_tui.tui.widgets.bandwidth import BUCKETS, WINDOW_MINUTES
 
 BANDWIDTH_EVERY = 5  # polls between sparkline reads (samples are written every ~5 s)
 
 
-class FilehostApp(UserActions, App[int]):
+class FilehostApp(App[int]):
     CSS_PATH = str(styles_dir() / "app.tcss")
     TITLE = "filehost-tui"
     BINDINGS = app_bindings()
@@ -62,43 +48,30 @@ class FilehostApp(UserActions, App[int]):
         self.session = session
         self.clock = session.clock
         self.control = session.control
+        self.main = MainScreen(session)
         self.engine = None  # shown to the rest of the app once its workers are registered
         self._engine = None  # owned from start() on: stopped at exit even if never shown
-        self.summaries: dict = {}
-        self.host_speed: dict[str, float] = {}
+        self.loaded = False
         self._seq = 0
-        self._open_ids: set[int] = set()
-        self._reading_older = False
-        self._history_exhausted = False
-        self._search_timer: Timer | None = None
         self._reading = False
         self._read_again = False
-        self._loaded = False
         self._polls = 0
-        self._prev_bytes: dict[int, tuple[int, float]] = {}
-        self._progress = ProgressThrottle(session.progress_interval, session.ui_clock)
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self.sub_title = session.mode_label
 
-    def compose(self) -> ComposeResult:
-        yield Header(icon="⇡")
-        yield HostsPanel(id="hosts")
-        yield BandwidthPanel(id="bandwidth")
-        yield FilterBar(id="filter")
-        yield UploadsTable(self.clock, id="uploads")
-        yield Footer(compact=True)
-
     @property
-    def table(self) -> UploadsTable:
-        return self.query_one(UploadsTable)
+    def reading(self) -> bool:
+        """A database read is under way or its rows are not on screen yet."""
+        return self._reading
+
+    def get_default_screen(self) -> Screen:
+        return self.main
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        self.query_one(FilterBar).display = False
-        self.table.focus()
         for warning in self.session.warnings:
             self.notify(warning, severity="warning", timeout=10)
         self.request_read()
@@ -118,6 +91,37 @@ class FilehostApp(UserActions, App[int]):
         if self._polls % BANDWIDTH_EVERY == 0:
             self.read_bandwidth()
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers every key's action, then Textual's own (theme, keys, quit...)."""
+        for key in KEYS:
+            action = palette_action(key)
+            target = self if action in ("quit", "help") else self.main
+            yield SystemCommand(
+                f"{key.label.capitalize()} ({key_display(key)})",
+                key.help,
+                lambda action=action, target=target: self.run_action(action, target),
+            )
+        yield SystemCommand("Toggle dark/light", "Switch between dark and light", self.toggle_dark)
+        yield from super().get_system_commands(screen)
+
+    def toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        running = len(self.engine.active()) if self.engine is not None else 0
+        if not running:
+            self.stop_engine_then_exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.stop_engine_then_exit()
+
+        self.push_screen(ConfirmScreen(confirm_texts.quit_active(running), "Quit"), answered)
+
     # ---- reading the database ---------------------------------------------------------------
 
     def request_read(self) -> None:
@@ -126,7 +130,16 @@ class FilehostApp(UserActions, App[int]):
             self._read_again = True
             return
         self._reading = True
-        self._read_queue(not self._loaded, self._seq)
+        self._read_queue(not self.loaded, self._seq)
+
+    def read_done(self, seq: int) -> None:
+        """The main screen applied a read: the next one starts after its change number."""
+        self._reading = False
+        self.loaded = True
+        self._seq = seq
+        if self._read_again:
+            self._read_again = False
+            self.request_read()
 
     @work(thread=True, group="queue-read", exit_on_error=False)
     def _read_queue(self, full: bool, seq: int) -> None:
@@ -150,168 +163,27 @@ class FilehostApp(UserActions, App[int]):
             and runner_pid(self.session.paths) is None
         ):
             self.post_message(EngineReady(error="the runner stopped", runner_pid=None))
-        self.post_message(QueueRead(rows, hosts, live, speeds, now, full, seq))
-
-    def on_queue_read(self, message: QueueRead) -> None:
-        self._reading = False
-        table = self.query_one_optional(UploadsTable)
-        hosts_panel = self.query_one_optional(HostsPanel)
-        bandwidth = self.query_one_optional(BandwidthPanel)
-        if table is None or hosts_panel is None or bandwidth is None:
-            return  # a read that ended after the screen was torn down
-        self._loaded = True
-        self._seq = message.seq
-        selected = _key_state(table.selected_row())
-        with self.batch_update():
-            table.apply_rows(message.rows)
-            live = message.live if message.live is not None else self._live_from_db(table, message)
-            table.apply_live(live)
-            table.tick()
-        self._progress.superseded()
-        for row in message.rows:
-            if row.finished:
-                self._open_ids.discard(row.id)
-            else:
-                self._open_ids.add(row.id)
-        if message.host_speed is not None:
-            self.host_speed = message.host_speed
-        else:
-            self.host_speed = {}
-            for upload_id, item in live.items():
-                host = table.known[upload_id].host if upload_id in table.known else ""
-                self.host_speed[host] = self.host_speed.get(host, 0.0) + item.bytes_per_s
-            bandwidth.show_current(sum(self.host_speed.values()))
-        self.summaries = message.hosts
-        hosts_panel.show(message.hosts, self.host_speed, message.now)
-        if _key_state(table.selected_row()) != selected:
-            self.refresh_bindings()  # the footer is rebuilt: only when the keys' state changed
-        if self._read_again:
-            self._read_again = False
-            self.request_read()
-
-    def _live_from_db(self, table: UploadsTable, message: QueueRead) -> dict[int, Live]:
-        """Attached mode: speed from how far uploaded_bytes moved since the last read."""
-        live: dict[int, Live] = {}
-        known = table.known
-        for upload_id in self._open_ids | {r.id for r in message.rows}:
-            row = known.get(upload_id)
-            if row is None or row.status != "uploading":
-                self._prev_bytes.pop(upload_id, None)
-                continue
-            before = self._prev_bytes.get(upload_id)
-            rate = 0.0
-            if before and message.now > before[1] and row.uploaded >= before[0]:
-                rate = (row.uploaded - before[0]) / (message.now - before[1])
-            if before is None or row.uploaded != before[0]:
-                self._prev_bytes[upload_id] = (row.uploaded, message.now)
-            elif before is not None and message.now - before[1] < 3:
-                rate = table.live.get(upload_id, Live(0, 0, 0.0)).bytes_per_s
-            live[upload_id] = Live(row.uploaded, row.total, rate)
-        return live
-
-    def on_uploads_table_older_wanted(self, _: UploadsTable.OlderWanted) -> None:
-        """Up or page-up on the top row: the next page of older finished uploads."""
-        if self._reading_older or self._history_exhausted or not self._loaded:
-            return
-        self._reading_older = True
-        self._read_older(self.table.oldest_history_id())
-
-    @work(thread=True, group="history-read", exit_on_error=False)
-    def _read_older(self, before: int | None) -> None:
-        rows = older_history(before, self.session.config.tui.history_rows)
-        self.post_message(HistoryRead(rows, older=True))
-
-    def on_history_read(self, message: HistoryRead) -> None:
-        """Older rows from paging, or rows the filter found in history (if still that filter)."""
-        self._reading_older = self._reading_older and not message.older
-        for table in self.query(UploadsTable):  # none once the screen has gone
-            if message.older:
-                self._history_exhausted = not message.rows
-                table.add_history(message.rows, found=False)
-            elif message.text == table.row_filter.text:
-                table.add_history(message.rows, found=True)
+        self.main.post_message(QueueRead(rows, hosts, live, speeds, now, full, seq))
 
     @work(thread=True, exclusive=True, group="bandwidth-read", exit_on_error=False)
     def read_bandwidth(self) -> None:
         metrics = self.session.metrics
         series = metrics.bandwidth_series(WINDOW_MINUTES, BUCKETS)
         peak = metrics.stats("session")["total"].peak_bytes_per_s
-        self.post_message(BandwidthRead(series, max([peak, *series])))
-
-    def on_bandwidth_read(self, message: BandwidthRead) -> None:
-        panel = self.query_one_optional(BandwidthPanel)
-        if panel is not None:
-            panel.show_series(message.series, message.peak)
-
-    # ---- engine events ----------------------------------------------------------------------
+        self.main.post_message(BandwidthRead(series, max([peak, *series])))
 
     def engine_sink(self, event: Event) -> None:
         """Called from engine threads: post and return, never wait for the UI."""
-        self.post_message(to_message(event))
-
-    def on_progress_updated(self, message: ProgressUpdated) -> None:
-        e = message.event
-        table = self.query_one_optional(UploadsTable)
-        if table is None:
-            return
-        before = table.live.get(e.upload_id)
-        live = Live(e.uploaded, e.total, e.bytes_per_s, before.phase if before else "uploading")
-        due = self._progress.offer(e.upload_id, live)
-        if due:
-            with self.batch_update():
-                for upload_id, item in due.items():
-                    table.apply_progress(upload_id, item)
-
-    def on_bandwidth_changed(self, message: BandwidthChanged) -> None:
-        e = message.event
-        if e.host is None:
-            panel = self.query_one_optional(BandwidthPanel)
-            if panel is not None:
-                panel.show_current(e.bytes_per_s)
-        else:
-            self.host_speed[e.host] = e.bytes_per_s
-
-    def on_upload_changed(self, message: UploadChanged) -> None:
-        table = self.query_one_optional(UploadsTable)
-        if table is not None and isinstance(message.event, UploadCompleted | UploadFailed):
-            table.live.pop(message.event.upload_id, None)
-            self._progress.forget(message.event.upload_id)
-        self.request_read()
-
-    def on_database_trouble_changed(self, message: DatabaseTroubleChanged) -> None:
-        e = message.event
-        if e.message is None:
-            self.notify("The database takes writes again.")
-            return
-        waiting = f" {e.unsaved} finished upload(s) wait in memory." if e.unsaved else ""
-        self.notify(
-            f"Cannot write the database: {e.message}.{waiting} Free some disk space.",
-            severity="error",
-            timeout=30,
-        )
-
-    def on_action_done(self, message: ActionDone) -> None:
-        self.notify(message.result, severity="information" if message.ok else "warning")
-        self.request_read()
+        self.main.post_message(to_message(event))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every thread worker fails here, in one place: say so, and keep reading."""
+        """The app's thread workers fail here, in one place: say so, and keep reading."""
         if event.state != WorkerState.ERROR:
             return
         worker = event.worker
         if worker.group == "queue-read":
             self._reading = False
-        if worker.group == "history-read":
-            self._reading_older = False
         self.notify(f"{worker.name or worker.group} failed: {worker.error}", severity="error")
-
-    def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
-        if self.screen_stack:  # a table re-laid just before the app closed highlights late
-            self.refresh_bindings()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table is self.table:
-            self.action_details()
 
     # ---- the engine (in-process mode) -------------------------------------------------------
 
@@ -378,11 +250,6 @@ class FilehostApp(UserActions, App[int]):
         engine, self._engine, self.engine = self._engine, None, None
         if engine is not None:  # closed without `q` (e.g. a test's context exit): still tidy up
             engine.stop(timeout=5.0)
-
-
-def _key_state(row: UploadRow | None) -> tuple[object, ...] | None:
-    """What the footer's live keys depend on (see UserActions.check_action)."""
-    return None if row is None else (row.id, row.status, bool(row.url))
 
 
 def _merge_states(hosts: dict, states: dict, active: list) -> dict:

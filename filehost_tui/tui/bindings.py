@@ -54,16 +54,24 @@ KEYS: tuple[Key, ...] = (
 )
 
 
+APP_WIDE = frozenset({"quit", "help"})
+"""Keys that work over any screen, dialogs included; the rest belong to the main screen."""
+
+
 def app_bindings() -> list[Binding]:
-    return [
-        Binding(k.key, k.action, k.label, show=k.show, id=k.binding_id) for k in KEYS if not k.table
-    ]
+    return [_binding(k) for k in KEYS if k.action in APP_WIDE]
+
+
+def screen_bindings() -> list[Binding]:
+    return [_binding(k) for k in KEYS if not k.table and k.action not in APP_WIDE]
+
+
+def _binding(k: Key) -> Binding:
+    return Binding(k.key, k.action, k.label, show=k.show, id=k.binding_id)
 
 
 def table_bindings() -> list[Binding]:
-    return [
-        Binding(k.key, k.action, k.label, show=k.show, id=k.binding_id) for k in KEYS if k.table
-    ]
+    return [_binding(k) for k in KEYS if k.table]
 
 
 def palette_action(key: Key) -> str:

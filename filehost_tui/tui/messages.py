@@ -3,6 +3,7 @@
 The engine calls the sink from its worker threads; post_message is thread-safe, so events travel as
 messages and nothing in a transfer thread ever waits for the UI. High-rate messages (progress,
 bandwidth) say can_replace, so a newer one supersedes a queued older one for the same upload/host.
+None bubbles: each is posted to the node that handles it (most to the main screen).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Live:
     phase: str = "uploading"
 
 
-class UploadChanged(Message):
+class UploadChanged(Message, bubble=False):
     """An upload started, completed or failed: its row is re-read from the database."""
 
     def __init__(self, event: UploadStarted | UploadCompleted | UploadFailed) -> None:
@@ -45,7 +46,7 @@ class UploadChanged(Message):
         self.event = event
 
 
-class DatabaseTroubleChanged(Message):
+class DatabaseTroubleChanged(Message, bubble=False):
     """The engine cannot write the database (or can again): the user must hear of it."""
 
     def __init__(self, event: DatabaseTrouble) -> None:
@@ -53,7 +54,7 @@ class DatabaseTroubleChanged(Message):
         self.event = event
 
 
-class ProgressUpdated(Message):
+class ProgressUpdated(Message, bubble=False):
     def __init__(self, event: UploadProgress) -> None:
         super().__init__()
         self.event = event
@@ -64,7 +65,7 @@ class ProgressUpdated(Message):
         )
 
 
-class BandwidthChanged(Message):
+class BandwidthChanged(Message, bubble=False):
     def __init__(self, event: BandwidthUpdated) -> None:
         super().__init__()
         self.event = event
@@ -83,7 +84,7 @@ def to_message(event: Event) -> Message:
     return UploadChanged(event)
 
 
-class QueueRead(Message):
+class QueueRead(Message, bubble=False):
     """A database read finished (posted from a thread worker)."""
 
     def __init__(
@@ -107,7 +108,7 @@ class QueueRead(Message):
         """The change number the rows are current to: the next read asks for rows after it."""
 
 
-class HistoryRead(Message):
+class HistoryRead(Message, bubble=False):
     """Finished uploads outside the window: an older page (`older`), or what the `/` filter
     `text` found in history."""
 
@@ -118,14 +119,14 @@ class HistoryRead(Message):
         self.text = text
 
 
-class BandwidthRead(Message):
+class BandwidthRead(Message, bubble=False):
     def __init__(self, series: list[float], peak: float) -> None:
         super().__init__()
         self.series = series
         self.peak = peak
 
 
-class ActionDone(Message):
+class ActionDone(Message, bubble=False):
     """A user action went through the control plane (or was refused, with the reason)."""
 
     def __init__(self, action: str, upload_ids: tuple[int, ...], result: str, ok: bool) -> None:
@@ -136,7 +137,7 @@ class ActionDone(Message):
         self.ok = ok
 
 
-class EngineReady(Message):
+class EngineReady(Message, bubble=False):
     """Posted after the engine's start() queued its loops as workers: by the time this is handled,
     they are registered, so the app shows the engine only once its workers are there."""
 
@@ -152,5 +153,5 @@ class EngineReady(Message):
         self.engine = engine
 
 
-class EngineStopped(Message):
+class EngineStopped(Message, bubble=False):
     pass

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -174,19 +173,9 @@ async def settle(pilot, rounds: int = 50) -> None:
                 await app.workers.wait_for_complete(running)
         await pilot.pause()
         busy = [w for w in app.workers if w.group != "engine" and w.is_running]
-        if not busy and not app._reading and not _table_loading(app):
+        if not busy and not app.reading and not _table_loading(app):
             return
     raise AssertionError("the app did not settle")
-
-
-def run_async(test: Callable[..., Coroutine]) -> Callable[..., None]:
-    """Run an async test body in a fresh event loop (no asyncio pytest plugin is installed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 async def eventually(pilot, predicate: Callable[[], object], timeout: float, what: str) -> None:

@@ -18,7 +18,7 @@ from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.screens.details import DetailsScreen
 from tests.cli_support import base_url_env, cli, write_config
-from tests.test_tui_support import make_file, make_session, run_async, settle
+from tests.tui_support import make_file, make_session, settle
 
 RAW_LINK = "http://h/x\x1b]0;PWNED\x07.bin\x9b31m"
 RAW_ID = "id\x1b[2J"
@@ -98,7 +98,6 @@ def test_a_host_that_answers_an_escape_sequence_as_its_link_gets_no_link_stored(
     assert "http://h/x\\x1b]0;PWNED\\x07.bin" in upload["error_message"]
 
 
-@run_async
 async def test_tui_table_and_details_escape_control_characters(tmp_path) -> None:
     session = make_session(tmp_path)
     q = session.queue
@@ -112,14 +111,16 @@ async def test_tui_table_and_details_escape_control_characters(tmp_path) -> None
         async with app.run_test(size=(120, 30)) as pilot:
             await settle(pilot)
             cells = [
-                str(app.table.get_cell(str(i), c)) for i in (done, failed) for c in ("item", "tail")
+                str(app.main.table.get_cell(str(i), c))
+                for i in (done, failed)
+                for c in ("item", "tail")
             ]
             assert all(CONTROL.search(text) is None for text in cells), cells
             assert "clip\\x1b[31m.bin" in cells[0]
             assert cells[3].endswith("[/b] [red]x[/red]")  # text, never markup
 
             for upload_id in (done, failed):
-                app.table.move_to(upload_id)
+                app.main.table.move_to(upload_id)
                 await pilot.press("enter")
                 assert isinstance(app.screen, DetailsScreen)
                 shown = [str(s.render()) for s in app.screen.query(".detail")]

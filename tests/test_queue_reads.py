@@ -143,7 +143,7 @@ def test_an_older_database_gains_counts_change_numbers_and_name_search(tmp_path)
     db = open_database(path)
     fill(db, 20)
     db.close()
-    raw = sqlite3.connect(path)  # take it back to schema 1, as filehost-tui 0.x wrote it
+    raw = sqlite3.connect(path)  # take it back to schema 2, the last before these reads
     triggers = raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
     for (name,) in triggers:
         raw.execute(f"DROP TRIGGER {name}")
@@ -154,7 +154,14 @@ def test_an_older_database_gains_counts_change_numbers_and_name_search(tmp_path)
     raw.executescript(
         "DROP TABLE upload_counts; DROP TABLE item_names;"
         "ALTER TABLE file_host_uploads DROP COLUMN change_seq;"
-        "UPDATE schema_version SET version = 1;"
+        # schema 4's volumes, which came later still
+        "DROP INDEX file_host_uploads_item_id_host_name_volume;"
+        "ALTER TABLE file_host_uploads DROP COLUMN volume;"
+        "ALTER TABLE file_host_uploads DROP COLUMN volumes;"
+        "ALTER TABLE file_host_uploads DROP COLUMN volume_offset;"
+        "CREATE UNIQUE INDEX file_host_uploads_item_id_host_name"
+        " ON file_host_uploads (item_id, host_name);"
+        "UPDATE schema_version SET version = 2;"
     )
     raw.commit()
     raw.close()

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.hosts.transfer import Progress
+from filehost_tui.hosts.wire import Progress
 
 CHUNK = 1024 * 1024
 

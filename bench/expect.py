@@ -30,7 +30,8 @@ from sink import Sink
 from table import median, print_table
 
 from filehost_tui.errors import UploadError
-from filehost_tui.hosts.transfer import EXPECT_CONTINUE_WAIT_MS, FilePart, Transfer
+from filehost_tui.hosts.transfer import EXPECT_CONTINUE_WAIT_MS, Transfer
+from filehost_tui.hosts.wire import FilePart
 
 MiB = 1024 * 1024
 SIZES = (1 * MiB, 16 * MiB, 256 * MiB)

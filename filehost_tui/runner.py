@@ -17,16 +17,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from filehost_tui.app_logging import setup_file_logging
+from filehost_tui.engine import events
 from filehost_tui.engine.engine import Engine
-from filehost_tui.engine.events import (
-    BandwidthUpdated,
-    DatabaseTrouble,
-    Event,
-    UploadCompleted,
-    UploadFailed,
-    UploadProgress,
-    UploadStarted,
-)
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.states import Status
@@ -52,37 +44,37 @@ class LinePrinter:
         self.total_rate = 0.0
         self._gone = False
 
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, BandwidthUpdated):
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.BandwidthUpdated):
             if event.host is None:
                 self.total_rate = event.bytes_per_s
             return
-        if isinstance(event, UploadProgress):
+        if isinstance(event, events.UploadProgress):
             return
-        if isinstance(event, DatabaseTrouble):
+        if isinstance(event, events.DatabaseTrouble):
             self._trouble(event)
             return
-        if isinstance(event, UploadCompleted | UploadFailed):
+        if isinstance(event, events.UploadCompleted | events.UploadFailed):
             self.ended.set()
         if self.as_json:
             kind = {
-                UploadStarted: "started",
-                UploadCompleted: "completed",
-                UploadFailed: "failed",
+                events.UploadStarted: "started",
+                events.UploadCompleted: "completed",
+                events.UploadFailed: "failed",
             }[type(event)]
             self.emit_json({"event": kind, **event.__dict__})
             return
         name = self.names(event.item_id)
-        if isinstance(event, UploadStarted):
+        if isinstance(event, events.UploadStarted):
             text = f"upload {event.upload_id} started: {name} -> {event.host}"
-        elif isinstance(event, UploadCompleted):
+        elif isinstance(event, events.UploadCompleted):
             text = f"upload {event.upload_id} completed: {name} -> {event.host}: {event.url}"
         else:
             then = "will retry" if event.will_retry else "failed"
             text = f"upload {event.upload_id} {then}: {name} -> {event.host}: {event.error_kind}: {event.message}"
         self.line(text)
 
-    def _trouble(self, event: DatabaseTrouble) -> None:
+    def _trouble(self, event: events.DatabaseTrouble) -> None:
         if self.as_json:
             self.emit_json({"event": "database_trouble", **event.__dict__})
         elif event.message is None:

@@ -20,16 +20,15 @@ import hashlib
 import json
 import socket
 import ssl
-import struct
 import threading
-import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-CHUNK = 256 * 1024
+from filehost_tui.demo.body import CHUNK, BodyReader, ClientGone
+from filehost_tui.demo.loopback import LoopbackHandler, LoopbackHTTPServer
+from filehost_tui.demo.multipart import MultipartData, boundary_of, parse_multipart
 
 
 @dataclass(frozen=True)
@@ -68,89 +67,17 @@ class Received:
     peer: tuple[str, int]  # client address: same port = same (reused) connection
 
 
-class _PartSink:
-    def __init__(self, headers: bytes) -> None:
-        self.name, self.filename = _disposition(headers.decode("utf-8", "replace"))
-        self.size = 0
-        self.md5 = hashlib.md5()
-        self.head = b""
-
-    def feed(self, data: bytes) -> None:
-        self.size += len(data)
-        self.md5.update(data)
-        if len(self.head) < 65536:
-            self.head += data[: 65536 - len(self.head)]
-
-    def done(self) -> Part:
-        value = None if self.filename is not None else self.head.decode("utf-8", "replace")
-        return Part(self.name, self.filename, self.size, self.md5.hexdigest(), value)
+def _parts(form: MultipartData) -> tuple[Part, ...]:
+    """The demo's parser keeps fields and files apart: fields come first here, in their order."""
+    fields = (
+        Part(name, None, len(raw := value.encode()), hashlib.md5(raw).hexdigest(), value)
+        for name, value in form.fields.items()
+    )
+    files = (Part(f.field, f.filename, f.size, f.md5, None) for f in form.files)
+    return (*fields, *files)
 
 
-def _disposition(headers: str) -> tuple[str, str | None]:
-    name, filename = "", None
-    for line in headers.split("\r\n"):
-        if line.lower().startswith("content-disposition:"):
-            for item in line.split(";")[1:]:
-                key, _, val = item.strip().partition("=")
-                val = val.strip().strip('"')
-                if key.lower() == "name":
-                    name = val
-                elif key.lower() == "filename":
-                    filename = val
-    return name, filename
-
-
-class MultipartStream:
-    """Incremental multipart/form-data splitter: keeps at most one delimiter's worth of bytes."""
-
-    def __init__(self, boundary: str) -> None:
-        self.delim = b"\r\n--" + boundary.encode("latin-1")
-        self.buf = b"\r\n"  # so the first delimiter looks like every other one
-        self.state = "preamble"
-        self.sink: _PartSink | None = None
-        self.parts: list[Part] = []
-
-    def feed(self, data: bytes) -> None:
-        self.buf += data
-        while self._step():
-            pass
-
-    def _step(self) -> bool:
-        if self.state == "headers":
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                return False
-            self.sink = _PartSink(self.buf[:end])
-            self.buf = self.buf[end + 4 :]
-            self.state = "data"
-            return True
-        if self.state not in ("preamble", "data"):
-            return False
-        at = self.buf.find(self.delim)
-        if at < 0:
-            keep = len(self.delim) + 1
-            if len(self.buf) > keep:
-                self._emit(self.buf[:-keep])
-                self.buf = self.buf[-keep:]
-            return False
-        if len(self.buf) < at + len(self.delim) + 2:
-            return False
-        self._emit(self.buf[:at])
-        if self.sink is not None:
-            self.parts.append(self.sink.done())
-            self.sink = None
-        tail = self.buf[at + len(self.delim) : at + len(self.delim) + 2]
-        self.buf = self.buf[at + len(self.delim) + 2 :]
-        self.state = "done" if tail == b"--" else "headers"
-        return True
-
-    def _emit(self, data: bytes) -> None:
-        if self.state == "data" and self.sink is not None and data:
-            self.sink.feed(data)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
     server: _Server
 
     def setup(self) -> None:
@@ -166,31 +93,12 @@ class _Handler(BaseHTTPRequestHandler):
                 tls.close()  # the client rejected our certificate: what the TLS test provokes
                 raise
             self.request = tls
-        self.server.track(self.request, add=True)
-        self._continue_pending = False
         super().setup()
 
     def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.track(self.request, add=False)
+        super().finish()
         if self.server.tls is not None:
             self.request.close()  # socketserver closes the raw socket, which TLS detached
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def handle_expect_100(self) -> bool:
-        """Invite the body only when about to read it, as a server that checks the headers first
-        does: an early answer goes out without a "100 Continue" before it."""
-        self._continue_pending = True
-        return True
-
-    def _invite_body(self) -> None:
-        if self._continue_pending:
-            self._continue_pending = False
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self.wfile.flush()
 
     def do_GET(self) -> None:
         self._serve()
@@ -212,43 +120,45 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(plan, got)
 
     def _read_body(self, length: int, plan: Plan) -> Received | None:
+        body = BodyReader(
+            self.rfile,
+            length=length,
+            chunked=False,
+            throttle=lambda: plan.read_bps,
+            stopping=self.server.stopping,
+        )
         if plan.invite:
-            self._invite_body()
-        ctype = self.headers.get("Content-Type", "")
-        multipart = None
-        if ctype.startswith("multipart/form-data") and "boundary=" in ctype:
-            multipart = MultipartStream(ctype.split("boundary=", 1)[1].strip().strip('"'))
-        md5, size, started = hashlib.md5(), 0, time.monotonic()
+            self.send_continue()
         limit = min(x for x in (length, plan.stall_after, plan.reset_after) if x is not None)
-        while size < limit:
-            want = min(CHUNK, limit - size)
-            if plan.read_bps:
-                want = min(want, max(1, plan.read_bps // 20))
-            data = self.rfile.read1(want)
-            if not data:
-                break
-            size += len(data)
+        md5 = hashlib.md5()
+
+        def read(n: int) -> bytes:
+            data = body.read(min(n, limit - body.count)) if body.count < limit else b""
             md5.update(data)
-            if multipart is not None:
-                multipart.feed(data)
-            if plan.read_bps:
-                ahead = size / plan.read_bps - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
+            return data
+
+        boundary = boundary_of(self.headers.get("Content-Type"))
+        parts: tuple[Part, ...] = ()
+        with contextlib.suppress(ClientGone):  # cut short (a planned stall or reset): no parts
+            if boundary is not None:
+                parts = _parts(parse_multipart(read, boundary))
+        with contextlib.suppress(ClientGone):  # the client left
+            while read(CHUNK):
+                pass
         got = Received(
             method=self.command,
             path=self.path,
             headers={k.lower(): v for k, v in self.headers.items()},
-            size=size,
+            size=body.count,
             md5=md5.hexdigest(),
-            parts=tuple(multipart.parts) if multipart else (),
+            parts=parts,
             peer=self.client_address[:2],
         )
         self.server.record(got)
-        if plan.reset_after is not None and size >= plan.reset_after:
-            self._reset()
+        if plan.reset_after is not None and body.count >= plan.reset_after:
+            self.reset()
             return None
-        if plan.stall_after is not None and size >= plan.stall_after:
+        if plan.stall_after is not None and body.count >= plan.stall_after:
             self.server.stopping.wait()
             self.close_connection = True
             return None
@@ -274,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
         if plan.reset_in_reply:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
-            self._reset()
+            self.reset()
         elif self.command != "HEAD":
             self.wfile.write(body)
 
@@ -290,25 +200,16 @@ class _Handler(BaseHTTPRequestHandler):
                     break
                 left -= len(data)
 
-    def _reset(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.request.close()
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LoopbackHTTPServer):
     allow_reuse_address = False
 
     def __init__(self, tls: ssl.SSLContext | None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.tls = tls
-        self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._plans: deque[Plan] = deque()
         self._received: list[Received] = []
-        self._socks: set[socket.socket] = set()
 
     def next_plan(self) -> Plan:
         with self._lock:
@@ -318,19 +219,8 @@ class _Server(ThreadingHTTPServer):
         with self._lock:
             self._received.append(got)
 
-    def track(self, sock: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            (self._socks.add if add else self._socks.discard)(sock)
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # failed handshakes and client aborts are what these tests provoke
-
-    def kick_all(self) -> None:
-        with self._lock:
-            socks = list(self._socks)
-        for sock in socks:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 class LoopbackServer:
@@ -369,7 +259,7 @@ class LoopbackServer:
     def stop(self) -> None:
         self._server.stopping.set()
         self._server.shutdown()
-        self._server.kick_all()
+        self._server.close_connections()
         self._server.server_close()
         self._thread.join(timeout=10)
 

@@ -10,7 +10,8 @@ import pytest
 
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.classify import ErrorRule, classify_response, parse_retry_after
-from filehost_tui.hosts.transfer import Response, Transfer
+from filehost_tui.hosts.transfer import Transfer
+from filehost_tui.hosts.wire import Response
 from tests.loopback_http import LoopbackServer, Plan
 
 

@@ -17,17 +17,10 @@ import pytest
 
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.classify import classify_response
-from filehost_tui.hosts.transfer import (
-    EXPECT_CONTINUE_FROM,
-    MAX_REPLY_BYTES,
-    FieldPart,
-    FilePart,
-    Transfer,
-    classify_curl_error,
-    redact_url,
-    redact_urls_in,
-    thread_transfer,
-)
+from filehost_tui.hosts.curl_errors import classify_curl_error, redact_urls_in
+from filehost_tui.hosts.transfer import EXPECT_CONTINUE_FROM, Transfer, thread_transfer
+from filehost_tui.hosts.wire import MAX_REPLY_BYTES, FieldPart, FilePart
+from filehost_tui.redact import redact_url
 from tests.loopback_http import LoopbackServer, Plan
 
 MiB = 1024 * 1024
@@ -418,7 +411,8 @@ def test_thread_transfer_is_per_thread_and_reused(server):
 _RSS_CHILD = r"""
 import json, resource, sys
 from pathlib import Path
-from filehost_tui.hosts.transfer import FilePart, Transfer
+from filehost_tui.hosts.transfer import Transfer
+from filehost_tui.hosts.wire import FilePart
 
 t = Transfer()
 t.request("GET", sys.argv[1] + "/warm-up")

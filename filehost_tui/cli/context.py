@@ -15,6 +15,7 @@ from filehost_tui.config import (
     load_config,
     unknown_host_table,
 )
+from filehost_tui.engine.control import Control
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_reads import QueueReads
@@ -58,6 +59,10 @@ class Context:
     @cached_property
     def queue(self) -> QueueStore:
         return QueueStore(self.db, host_limits=self.host_limits())
+
+    @cached_property
+    def control(self) -> Control:
+        return Control(self.queue, self.paths, keep_archives=self.config.limits.keep_archives)
 
     @cached_property
     def reads(self) -> QueueReads:

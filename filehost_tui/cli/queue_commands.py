@@ -9,8 +9,6 @@ from filehost_tui.cli.context import Context
 from filehost_tui.cli.output import stream_lines
 from filehost_tui.cli.path_list import read_paths
 from filehost_tui.config import env_key
-from filehost_tui.engine.archive_cache import sweep_archives
-from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.queue_reads import UploadFilter
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import UserError
@@ -30,8 +28,7 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
                 f"host {host} has no server: set base_url under [hosts.{host}] in "
                 f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"
             )
-    ids = ctx.queue.add(_paths(args), args.host, name=args.name)
-    ring(ctx.paths)
+    ids = ctx.control.add(_paths(args), args.host, name=args.name)
     stream_lines(
         printable(f"queued upload {u.id}: {u.item} -> {u.host}") + "\n"
         for u in ctx.reads.rows_by_id(ids)
@@ -52,21 +49,15 @@ def _paths(args: argparse.Namespace) -> list[str]:
 def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
     """Apply one user action to the selected uploads; illegal ones are reported, not fatal."""
     ids = ctx.queue.select_ids(ids=args.ids, all_=args.all, failed=args.failed, host=args.host)
-    action = getattr(ctx.queue, args.command)
     changed = skipped = 0
-    for upload_id in ids:
-        try:
-            new = action(upload_id)
-        except IllegalTransition as exc:
+    for upload_id, outcome in ctx.control.apply(args.command, ids):
+        if isinstance(outcome, IllegalTransition):
             skipped += 1
             if args.ids:  # a refusal is an error: stderr, like every exit 2
-                print(f"filehost-tui: error: {exc}; see `filehost-tui status`", file=sys.stderr)
+                print(f"filehost-tui: error: {outcome}; see `filehost-tui status`", file=sys.stderr)
             continue
         changed += 1
-        print(f"upload {upload_id}: {new}")
-    ring(ctx.paths)
-    if args.command == "cancel" and changed:
-        sweep_archives(ctx.paths.archives_dir, keep_archives=ctx.config.limits.keep_archives)
+        print(f"upload {upload_id}: {outcome}")
     if not changed and args.ids:
         return 2
     if skipped and not args.ids:

@@ -10,12 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import struct
-import threading
 import time
 import traceback
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,6 +27,7 @@ from filehost_tui.demo.exchange import (
 )
 from filehost_tui.demo.families.base import Family, Route
 from filehost_tui.demo.faults import Fault, FaultQueue
+from filehost_tui.demo.loopback import LoopbackHandler, LoopbackHTTPServer
 from filehost_tui.demo.recording import Recorder, RequestRecord
 
 DEFAULT_RESET_AFTER = 64 * 1024
@@ -40,10 +38,9 @@ class _Abandon(Exception):
     """Leave the request without an answer (the socket was reset, or the client went away)."""
 
 
-class FakeHTTPServer(ThreadingHTTPServer):
+class FakeHTTPServer(LoopbackHTTPServer):
     """Holds what the handlers share: the family, faults, recorder, throttle and stop event."""
 
-    daemon_threads = True
     block_on_close = False
     request_queue_size = 128  # many engine workers may connect at once
 
@@ -53,11 +50,8 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self.faults = faults
         self.recorder = recorder
         self.throttle_bps = 0
-        self.stopping = threading.Event()
         self.errors: list[str] = []
         self._rcvbuf = rcvbuf
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, FakeRequestHandler)
@@ -67,33 +61,18 @@ class FakeHTTPServer(ThreadingHTTPServer):
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._rcvbuf)
         super().server_bind()
 
-    def track(self, conn: socket.socket, add: bool) -> None:
-        with self._conns_lock:
-            (self._conns.add if add else self._conns.discard)(conn)
-
-    def close_connections(self) -> None:
-        """Wake handler threads blocked on reads (idle keep-alive, half-sent bodies)."""
-        with self._conns_lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         self.errors.append(traceback.format_exc())
 
 
-class FakeRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class FakeRequestHandler(LoopbackHandler):
     server: FakeHTTPServer
     server_version = "FakeHost/1.0"
     sys_version = ""
 
     def setup(self) -> None:
         super().setup()
-        self._expect_continue = False
         self._unrecorded: RequestRecord | None = None
-        self.server.track(self.connection, True)
 
     def handle(self) -> None:
         try:
@@ -101,24 +80,7 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client went away between requests: not an error
 
-    def finish(self) -> None:
-        self.server.track(self.connection, False)
-        with contextlib.suppress(OSError, ValueError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """Quiet: the demo's terminal and test output belong to someone else."""
-
-    def handle_expect_100(self) -> bool:
-        self._expect_continue = True  # sent on the first body read, so early answers skip it
-        return True
-
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = lambda self: self._dispatch()  # noqa: E731
-
-    def _send_continue(self) -> None:
-        if self._expect_continue:
-            self._expect_continue = False
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _body_reader(self) -> BodyReader:
         chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
@@ -131,7 +93,7 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             if length < 0:
                 raise BadRequest("invalid Content-Length")
         return BodyReader(self.rfile, length=length, chunked=chunked, stopping=self.server.stopping,
-                          throttle=lambda: self.server.throttle_bps, on_first_read=self._send_continue)  # fmt: skip
+                          throttle=lambda: self.server.throttle_bps, on_first_read=self.send_continue)  # fmt: skip
 
     def _dispatch(self) -> None:
         srv = self.server
@@ -187,7 +149,8 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             return route.handler(req, match)  # the family answers "successfully", minus the link
         if fault.kind == "reset":
             self._read_up_to(req.body, int(fault.param("after_bytes", DEFAULT_RESET_AFTER)))
-            self._reset()
+            self.reset()
+            raise _Abandon
         if fault.kind == "stall":
             self._read_up_to(req.body, int(fault.param("after_bytes", 0)))
             self._stall()
@@ -219,15 +182,6 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
     def _read_up_to(self, body: BodyReader, limit: int) -> None:
         while body.count < limit and body.read(min(256 * 1024, limit - body.count)):
             pass
-
-    def _reset(self) -> NoReturn:
-        """Abort with a TCP RST: linger 0, then close the socket under the client's feet."""
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with contextlib.suppress(OSError):
-            self.connection.close()
-            self.rfile.close()
-        raise _Abandon
 
     def _stall(self) -> NoReturn:
         self.server.stopping.wait()

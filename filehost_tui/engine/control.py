@@ -6,12 +6,19 @@ worker owning the transfer, in this process or in a runner elsewhere, aborts or 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
 from filehost_tui.engine.archive_cache import sweep_archives
 from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.paths import AppPaths
+
+UserAction = Literal["pause", "resume", "cancel", "retry"]
+Outcome = Status | IllegalTransition
 
 
 class Control:
@@ -20,20 +27,44 @@ class Control:
         self.paths = paths
         self.keep_archives = keep_archives
 
+    def add(
+        self, paths: Sequence[str | Path], hosts: Sequence[str], name: str | None = None
+    ) -> list[int]:
+        ids = self.queue.add(paths, hosts, name)
+        ring(self.paths)
+        return ids
+
+    def apply(self, action: UserAction, upload_ids: Iterable[int]) -> Iterator[tuple[int, Outcome]]:
+        """Yield each upload's new status, or the refusal, as it happens, so a long selection
+        reports as it goes; one ring and one archive sweep follow the last change."""
+        change: Callable[[int], Status] = getattr(self.queue, action)
+        changed = False
+        try:
+            for upload_id in upload_ids:
+                try:
+                    status = change(upload_id)
+                except IllegalTransition as exc:
+                    yield upload_id, exc
+                    continue
+                changed = True
+                yield upload_id, status
+        finally:
+            ring(self.paths)
+            if action == "cancel" and changed:
+                # a cancelled item may be needed by no host any more: its archive goes now
+                sweep_archives(self.paths.archives_dir, keep_archives=self.keep_archives)
+
     def pause(self, upload_id: int) -> Status:
-        return self._rung(self.queue.pause(upload_id))
+        return self._one("pause", upload_id)
 
     def resume(self, upload_id: int) -> Status:
-        return self._rung(self.queue.resume(upload_id))
+        return self._one("resume", upload_id)
 
     def cancel(self, upload_id: int) -> Status:
-        status = self._rung(self.queue.cancel(upload_id))
-        # the item may be needed by no host any more: its archive goes now
-        sweep_archives(self.paths.archives_dir, keep_archives=self.keep_archives)
-        return status
+        return self._one("cancel", upload_id)
 
     def retry(self, upload_id: int) -> Status:
-        return self._rung(self.queue.retry(upload_id))
+        return self._one("retry", upload_id)
 
     def toggle_pause(self, upload_id: int) -> Status:
         """Pause a pending or uploading upload, resume a paused one."""
@@ -42,28 +73,24 @@ class Control:
         return self.pause(upload_id)
 
     def pause_all(self) -> int:
-        return self._all((Status.PENDING, Status.UPLOADING), self.queue.pause)
+        return self._all((Status.PENDING, Status.UPLOADING), "pause")
 
     def resume_all(self) -> int:
-        return self._all((Status.PAUSED,), self.queue.resume)
+        return self._all((Status.PAUSED,), "resume")
 
-    def _all(self, statuses: tuple[Status, ...], action) -> int:
+    def _all(self, statuses: tuple[Status, ...], action: UserAction) -> int:
         ids = [
             r.id
             for r in FileHostUpload.select(FileHostUpload.id).where(
                 FileHostUpload.status.in_(list(statuses))
             )
         ]
-        changed = 0
-        for upload_id in ids:
-            try:
-                action(upload_id)
-                changed += 1
-            except IllegalTransition:
-                continue  # its worker finished it meanwhile
-        ring(self.paths)
-        return changed
+        # a refusal means its worker finished it meanwhile
+        outcomes = self.apply(action, ids)
+        return sum(1 for _, outcome in outcomes if not isinstance(outcome, IllegalTransition))
 
-    def _rung(self, status: Status) -> Status:
-        ring(self.paths)
-        return status
+    def _one(self, action: UserAction, upload_id: int) -> Status:
+        [(_, outcome)] = self.apply(action, [upload_id])
+        if isinstance(outcome, IllegalTransition):
+            raise outcome
+        return outcome

@@ -32,8 +32,8 @@ from filehost_tui.hosts.spec_checks import step_variables
 from filehost_tui.hosts.template import render
 from filehost_tui.hosts.token_cache import TokenCache
 from filehost_tui.hosts.trace import Observer, RequestSent, TraceEvent, ValuesExtracted
-from filehost_tui.hosts.transfer import Progress, Response, thread_transfer
-from filehost_tui.hosts.wire import Body, body_size, with_params
+from filehost_tui.hosts.transfer import thread_transfer
+from filehost_tui.hosts.wire import Body, Progress, Response, body_size, with_params
 from filehost_tui.redact import redact_text, register_secret
 from filehost_tui.secret import Secret
 from filehost_tui.units import human_size

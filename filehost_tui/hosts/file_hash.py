@@ -11,8 +11,7 @@ import hashlib
 from pathlib import Path
 
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.hosts.transfer import Progress
-from filehost_tui.hosts.wire import Body, BodySource
+from filehost_tui.hosts.wire import Body, BodySource, Progress
 
 CHUNK = 1024 * 1024
 

@@ -19,8 +19,7 @@ from filehost_tui.hosts.captcha import CaptchaUnreadable, read_captcha
 from filehost_tui.hosts.jsonpath import lookup, parse_path
 from filehost_tui.hosts.spec import Condition, Extract, ResultSpec, Step
 from filehost_tui.hosts.template import MissingVariable, as_text, render
-from filehost_tui.hosts.transfer import FieldPart, FilePart, Response, excerpt
-from filehost_tui.hosts.wire import Body
+from filehost_tui.hosts.wire import Body, FieldPart, FilePart, Response, excerpt
 from filehost_tui.redact import register_secret
 
 

@@ -12,14 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from filehost_tui.errors import ErrorKind
-from filehost_tui.hosts.spec import (
-    AUTH_KINDS,
-    CAPTCHA_KINDS,
-    DEFAULT_BASE,
-    ID_PATTERN,
-    METHODS,
-    PLACEMENTS,
-)
+from filehost_tui.hosts import spec
 
 REQUIRED: Any = object()
 
@@ -70,12 +63,12 @@ def _step_keys() -> tuple[Key, ...]:
             '(`"{upload_url}"`).',
             REQUIRED,
         ),
-        Key("method", "string", "The HTTP method.", "GET", choices=METHODS),
+        Key("method", "string", "The HTTP method.", "GET", choices=spec.METHODS),
         Key(
             "base",
             "string",
-            f"Which base the path is relative to: `{DEFAULT_BASE}` or a name from `[bases]`.",
-            DEFAULT_BASE,
+            f"Which base the path is relative to: `{spec.DEFAULT_BASE}` or a name from `[bases]`.",
+            spec.DEFAULT_BASE,
         ),
         Key("params", "table of strings", "Query parameters (templates).", {}),
         Key("headers", "table of strings", "Request headers (templates).", {}),
@@ -158,7 +151,7 @@ TABLE_LIST: tuple[Table, ...] = (
                 "The host's id in commands, config and environment variables. A "
                 "user file with a built-in id replaces that host.",
                 REQUIRED,
-                pattern=ID_PATTERN,
+                pattern=spec.ID_PATTERN,
             ),
             Key("name", "string", "The name shown to people.", REQUIRED),
             Key(
@@ -252,7 +245,7 @@ TABLE_LIST: tuple[Table, ...] = (
                 "request that returns a token) or `session_cookie` (a login whose cookie is the "
                 "session).",
                 REQUIRED,
-                choices=AUTH_KINDS,
+                choices=spec.AUTH_KINDS,
             ),
             Key("credential", "string", "api_key: which of `credential_fields` is sent.", None),
             Key(
@@ -263,7 +256,7 @@ TABLE_LIST: tuple[Table, ...] = (
                 "auth.",
                 None,
                 attr="placement",
-                choices=PLACEMENTS,
+                choices=spec.PLACEMENTS,
             ),
             Key("name", "string", "The parameter, header or field name for `in`.", None),
             Key("format", "string", 'A template for the value, e.g. `"Bearer {api_key}"`.', None),
@@ -355,7 +348,7 @@ TABLE_LIST: tuple[Table, ...] = (
                 "(a character or an entity such as `&#55;`); the answer is the digits ordered by "
                 "offset.",
                 REQUIRED,
-                choices=CAPTCHA_KINDS,
+                choices=spec.CAPTCHA_KINDS,
             ),
             Key(
                 "length",

@@ -9,8 +9,7 @@ Transport failures become UploadError values with a kind (network, timeout, tls,
 HTTP statuses are returned as Response values and judged by classify.py. Redirects are never
 followed: a 3xx comes back as it is. A server that refuses a body early (413, 404, "disk full")
 has its answer returned even when it then breaks the connection under the body still being sent.
-Messages never name a URL without redact_url() (re-exported here from filehost_tui.redact), because
-query strings carry tokens and API keys.
+Messages never name a URL without redact_url(), because query strings carry tokens and API keys.
 """
 
 from __future__ import annotations
@@ -30,9 +29,8 @@ import pycurl
 
 from filehost_tui import __version__
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.hosts.curl_errors import classify_curl_error, redact_urls_in, transport_error
+from filehost_tui.hosts.curl_errors import transport_error
 from filehost_tui.hosts.wire import (
-    MAX_REPLY_BYTES,
     Body,
     BodySource,
     FieldPart,
@@ -40,25 +38,14 @@ from filehost_tui.hosts.wire import (
     Progress,
     ReplyCollector,
     Response,
-    excerpt,
     with_params,
 )
 from filehost_tui.redact import redact_url
 
 __all__ = [
-    "MAX_REPLY_BYTES",
-    "FieldPart",
-    "FilePart",
-    "Progress",
-    "Response",
     "Transfer",
-    "classify_curl_error",
-    "excerpt",
-    "redact_url",
-    "redact_urls_in",
     "system_ca_bundle",
     "thread_transfer",
-    "with_params",
 ]
 
 UPLOAD_BUFFER = 2 * 1024 * 1024  # libcurl's maximum; fewer, larger socket writes at high speed

@@ -18,7 +18,6 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.events import UploadCompleted, UploadFailed
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
@@ -300,11 +299,10 @@ class MainScreen(Screen):
     def _add(self, request: AddRequest) -> None:
         """Adding fingerprints folders (a walk of the tree): a thread, never the event loop."""
         try:
-            ids = self.session.queue.add([request.path], list(request.hosts), request.name)
+            ids = self.filehost.control.add([request.path], list(request.hosts), request.name)
         except UserError as exc:
             self.post_message(ActionDone("add", (), str(exc), ok=False))
             return
-        ring(self.session.paths)
         hosts = ", ".join(request.hosts)
         self.post_message(ActionDone("add", tuple(ids), f"queued for {hosts}", ok=True))
 

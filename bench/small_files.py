@@ -27,6 +27,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import checkout  # noqa: F401  (this checkout first on sys.path)
@@ -88,7 +89,7 @@ def sink_figures(sink: Sink, files: int, size: int) -> tuple[float, list[float]]
     gaps = []
     for recs in by_conn.values():
         recs.sort(key=lambda r: r.first_byte)
-        gaps += [(b.first_byte - a.ended) * 1000 for a, b in zip(recs, recs[1:]) if a.ended]
+        gaps += [(b.first_byte - a.ended) * 1000 for a, b in pairwise(recs) if a.ended]
     return window, gaps
 
 
@@ -231,7 +232,9 @@ def main() -> int:
         ]
         counter = commit_count(work, paths, args.connections)
         tui = None if args.no_tui else tui_lag(work, paths, args.size, args.connections)
-    title = f"{args.files} files of {args.size} B, {args.connections} connection(s), one loopback sink"
+    title = (
+        f"{args.files} files of {args.size} B, {args.connections} connection(s), one loopback sink"
+    )
     print_table(
         title,
         ["run", "uploads/s (wall)", "uploads/s (sink window)", "wall s", "TCP connections",

@@ -323,9 +323,7 @@ class Engine:
             self.db.close()  # this thread's connection; the thread ends here
             close_thread_transfers()
 
-    def _claim_next(
-        self, host_id: str, runtime: HostRuntime, look_first: bool
-    ) -> UploadJob | None:
+    def _claim_next(self, host_id: str, runtime: HostRuntime, look_first: bool) -> UploadJob | None:
         """The next upload this connection may run now, claimed; None when there is none, the host
         asked to slow down, or every global slot is taken (a release wakes this thread then).
 

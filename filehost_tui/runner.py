@@ -38,6 +38,7 @@ log = logging.getLogger("filehost_tui.runner")
 
 SUMMARY_EVERY_S = 15.0
 IDLE_CHECK_S = 0.5
+IDLE_LOOK_S = 0.05
 NAMES_READ_AHEAD = 200  # item names read at once for the lines
 NAMES_KEPT = 10_000
 STORAGE_PATIENCE_S = 30.0  # --until-idle gives up this long after writes began to fail
@@ -160,11 +161,16 @@ def run(
         _announce(printer, engine)
         engine.start()
         last_summary = time.monotonic()
+        last_look = 0.0
         while not stop.is_set():
             printer.ended.wait(IDLE_CHECK_S)
+            # uploads end in bursts (hundreds a second with small files): look at the queue at
+            # most every IDLE_LOOK_S, not once per upload
+            stop.wait(last_look + IDLE_LOOK_S - time.monotonic())
             printer.ended.clear()
             if stop.is_set() or (until_idle and _idle(engine)):
                 break
+            last_look = time.monotonic()
             if until_idle and (gave_up := _stuck_on_storage(engine, storage_patience)):
                 break
             if time.monotonic() - last_summary >= SUMMARY_EVERY_S and engine.busy():

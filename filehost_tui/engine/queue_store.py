@@ -24,6 +24,12 @@ from filehost_tui.engine.states import Action, IllegalTransition, Status, target
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.units import human_size
 
+# what claim() reads: the row's state and what the upload needs of its item
+_CLAIM_COLUMNS = (
+    FileHostUpload.id, FileHostUpload.status, FileHostUpload.total_bytes,
+    FileHostUpload.retry_count, FileHostUpload.zip_path, FileHostUpload.item,
+    Item.id, Item.path, Item.name, Item.kind, Item.fingerprint,
+)  # fmt: skip
 MAX_BACKOFF_S = 600.0
 MAX_RETRY_AFTER_S = 3600.0
 
@@ -250,11 +256,14 @@ class QueueStore:
 
     def has_due(self, host: str) -> bool:
         """Whether `host` has a pending row that may be claimed now (a read, no lock)."""
-        return self._due(host).exists()
+        return self._due(host, FileHostUpload.id).exists()
 
-    def _due(self, host: str) -> peewee.ModelSelect:
+    def _due(self, host: str, *columns: peewee.Field) -> peewee.ModelSelect:
+        """Due rows of `host`, oldest first; only the columns a claim needs unless told (building
+        the SQL of every column costs more than running it, once per upload of small files)."""
+        u = FileHostUpload
         return (
-            FileHostUpload.select(FileHostUpload, Item)
+            u.select(*columns or _CLAIM_COLUMNS)
             .join(Item)
             .where(
                 (FileHostUpload.host_name == host)
@@ -457,7 +466,12 @@ class QueueStore:
     # ---- the one place rows change status ---------------------------------------------------
 
     def _held(self, upload_id: int, lease: str | None, action: Action) -> FileHostUpload:
-        row = FileHostUpload.get_by_id(upload_id)
+        u = FileHostUpload
+        row = (
+            u.select(u.id, u.status, u.lease_owner, u.total_bytes, u.retry_count)
+            .where(u.id == upload_id)
+            .get()
+        )
         # A paused row may be finished only by the attempt that was sending it; a lease-less call
         # (tests finishing a row by hand) may finish an uploading row only.
         must_hold = lease is not None or row.status == Status.PAUSED

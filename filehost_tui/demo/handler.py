@@ -70,6 +70,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
     def track(self, conn: socket.socket, add: bool) -> None:
         with self._conns_lock:
             (self._conns.add if add else self._conns.discard)(conn)
+        self.recorder.connection(add)
 
     def close_connections(self) -> None:
         """Wake handler threads blocked on reads (idle keep-alive, half-sent bodies)."""

@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 import threading
 
+import pytest
 from engine_harness import make_home, start_engine, wait_until
 
 from filehost_tui.demo.fake_server import FakeHost
+from filehost_tui.engine.database import open_database
 from filehost_tui.engine.events import UploadCompleted
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
+from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.errors import UserError
 
 
 def small_files(root, count: int) -> list:
@@ -120,3 +124,27 @@ def test_an_idle_connection_thread_sees_rows_another_connection_added(tmp_path):
             engine.stop()
         assert [f.name for f in zx.received] == [first.name, second.name]
         assert zx.connections_opened == 1  # the second went out on the first one's connection
+
+
+def test_adding_a_thousand_paths_writes_rows_in_a_few_statements(tmp_path):
+    files = small_files(tmp_path / "files", 1200)
+    statements: list[str] = []
+    db = open_database(tmp_path / "data" / "filehost-tui.db", trace=statements.append)
+    try:
+        store = QueueStore(db, host_limits={"alpha": None, "beta": None})
+        statements.clear()
+        ids = store.add(files, ["alpha", "beta"])
+        inserts = [s for s in statements if s.startswith("INSERT")]
+        assert len(inserts) <= 6  # items and uploads, 500 paths a statement
+        rows = {r.id: (r.item.path, r.host_name) for r in store.uploads()}
+        assert [rows[i] for i in ids] == [(str(f), h) for f in files for h in ("alpha", "beta")]
+        # a path still queued is named, even past the first slice of 500
+        again = [tmp_path / "files" / "new.bin", files[700]]
+        again[0].write_bytes(b"x")
+        with pytest.raises(
+            UserError, match=rf"^{files[700]} is already queued for alpha as upload"
+        ):
+            store.add(again, ["alpha"])
+        assert FileHostUpload.select().count() == 2400
+    finally:
+        db.close()

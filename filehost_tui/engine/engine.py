@@ -37,7 +37,7 @@ from filehost_tui.engine.events import (
     EventSink,
     UploadProgress,
 )
-from filehost_tui.engine.host_runtime import HostRuntime
+from filehost_tui.engine.host_runtime import HostRuntime, connection_count
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import RunnerLock
@@ -486,6 +486,13 @@ class Engine:
                 Status.PAUSED: Abort.PAUSED,
                 Status.CANCELLED: Abort.CANCELLED,
             }.get(status, Abort.SUPERSEDED)
+
+
+def engine_threads(registry: SpecRegistry, config: Config) -> int:
+    """Threads an engine holds through `spawn` for its whole life: the connection threads of every
+    enabled host, and the ticker (the TUI sizes its thread pool by this)."""
+    enabled = [h for h in registry.specs if config.host(h).enabled]
+    return 1 + sum(connection_count(registry.specs[h], config.host(h)) for h in enabled)
 
 
 def _thread_spawn(target: Callable[[], None], name: str) -> None:

@@ -29,9 +29,8 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
             )
     ids = ctx.queue.add(args.paths, args.host, name=args.name)
     ring(ctx.paths)
-    for upload in ctx.queue.uploads():
-        if upload.id in ids:
-            print(printable(f"queued upload {upload.id}: {upload.item.name} -> {upload.host_name}"))
+    for upload in ctx.queue.uploads(ids=ids):
+        print(printable(f"queued upload {upload.id}: {upload.item.name} -> {upload.host_name}"))
     return 0
 
 

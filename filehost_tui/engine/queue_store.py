@@ -457,10 +457,20 @@ class QueueStore:
             .get()
         )
 
-    def uploads(self, *, item_id: int | None = None) -> list[FileHostUpload]:
+    def uploads(
+        self, *, item_id: int | None = None, ids: Sequence[int] | None = None
+    ) -> list[FileHostUpload]:
+        """All uploads, or those of one item, or those with the given ids (read as the range of
+        ids they span, so thousands of ids cost one indexed read, not the whole queue)."""
         query = FileHostUpload.select(FileHostUpload, Item).join(Item).order_by(FileHostUpload.id)
         if item_id is not None:
             query = query.where(Item.id == item_id)
+        if ids is not None:
+            if not ids:
+                return []
+            wanted = set(ids)
+            query = query.where(FileHostUpload.id.between(min(wanted), max(wanted)))
+            return [u for u in query if u.id in wanted]
         return list(query)
 
     # ---- the one place rows change status ---------------------------------------------------

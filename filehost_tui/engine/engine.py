@@ -160,11 +160,13 @@ class Engine:
                 self.paths,
                 self.config.ca_bundle,
             )
+        # every event exists before the doorbell can ring them
+        self._wake = {
+            h: [threading.Event() for _ in range(rt.max_connections)]
+            for h, rt in self.hosts.items()
+        }
         self._doorbell = Doorbell(self.paths, self.wake)
-        for host_id, runtime in self.hosts.items():
-            events = self._wake[host_id] = [
-                threading.Event() for _ in range(runtime.max_connections)
-            ]
+        for host_id, events in self._wake.items():
             for n, event in enumerate(events, 1):
                 self._spawn(
                     lambda h=host_id, e=event: self._connection(h, e), f"host-{host_id}-{n}"

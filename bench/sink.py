@@ -34,6 +34,7 @@ class Received:
 
     port: int
     first_byte: float
+    connection: int = 0  # which TCP connection carried it, numbered from 1 in accept order
     filename: str = ""
     body_bytes: int = 0
     file_bytes: int = 0
@@ -60,11 +61,12 @@ class _Handler(socketserver.BaseRequestHandler):
         view = memoryview(buf)
         leftover = b""
         sink: Sink = self.server.sink  # type: ignore[attr-defined]
+        connection = sink.connected()
         while True:
             head, leftover, first = _read_head(sock, leftover)
             if head is None:
                 return
-            rec = Received(port=self.client_address[1], first_byte=first)
+            rec = Received(self.client_address[1], first, connection)
             if not _serve_one(sink, sock, head, leftover, rec, view):
                 return
             leftover = b""
@@ -187,6 +189,7 @@ class Sink:
         self._cond = threading.Condition()
         self._uploads: list[Received] = []
         self._done = 0
+        self._connections = 0
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
 
@@ -197,6 +200,17 @@ class Sink:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def connected(self) -> int:
+        with self._cond:
+            self._connections += 1
+            return self._connections
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted since the start (or the last reset)."""
+        with self._cond:
+            return self._connections
 
     def started(self, rec: Received) -> None:
         with self._cond:
@@ -221,6 +235,7 @@ class Sink:
         with self._cond:
             self._uploads.clear()
             self._done = 0
+            self._connections = 0
 
     def wait_started(self, count: int, timeout: float) -> bool:
         with self._cond:

@@ -29,6 +29,9 @@ log = logging.getLogger("filehost_tui.runner")
 
 SUMMARY_EVERY_S = 15.0
 IDLE_CHECK_S = 0.5
+IDLE_LOOK_S = 0.05
+NAMES_READ_AHEAD = 200  # item names read at once for the lines
+NAMES_KEPT = 10_000
 STORAGE_PATIENCE_S = 30.0  # --until-idle gives up this long after writes began to fail
 
 
@@ -150,11 +153,16 @@ def run(
         _announce(printer, engine)
         engine.start()
         last_summary = time.monotonic()
+        last_look = 0.0
         while not stop.is_set():
             printer.ended.wait(IDLE_CHECK_S)
+            # uploads end in bursts (hundreds a second with small files): look at the queue at
+            # most every IDLE_LOOK_S, not once per upload
+            stop.wait(last_look + IDLE_LOOK_S - time.monotonic())
             printer.ended.clear()
             if stop.is_set() or (until_idle and _idle(engine)):
                 break
+            last_look = time.monotonic()
             if until_idle and (gave_up := _stuck_on_storage(engine, storage_patience)):
                 break
             if time.monotonic() - last_summary >= SUMMARY_EVERY_S and engine.busy():
@@ -193,9 +201,13 @@ def make_printer(out: TextIO, as_json: bool) -> LinePrinter:
 
     def name(item_id: int) -> str:
         if item_id not in cache:
-            item = Item.get_or_none(Item.id == item_id)
-            cache[item_id] = item.name if item else f"item {item_id}"
-        return cache[item_id]
+            # uploads mostly start in item order: one read names the next items too, instead of
+            # one read per line when thousands of small files go out
+            ahead = Item.select(Item.id, Item.name).where(Item.id >= item_id).order_by(Item.id)
+            if len(cache) > NAMES_KEPT:
+                cache.clear()
+            cache.update(ahead.limit(NAMES_READ_AHEAD).tuples())
+        return cache.get(item_id, f"item {item_id}")
 
     return LinePrinter(out, as_json, name)
 
@@ -225,15 +237,22 @@ def _idle(engine: Engine) -> bool:
     """Nothing pending or uploading for a running host, and no paused row whose attempt is still
     collecting its link (rows are final before their event is emitted, so this is right even
     while a finished job's thread is still tidying up)."""
-    hosts = set(engine.hosts)
-    still_held = (FileHostUpload.status == Status.PAUSED) & FileHostUpload.lease_owner.in_(
-        engine.running_leases()
+    hosts = list(engine.hosts)
+    # two index searches (host, status): an OR of both would scan the whole table, once per
+    # finished upload
+    open_rows = FileHostUpload.select(FileHostUpload.id).where(
+        FileHostUpload.host_name.in_(hosts)
+        & FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING])
     )
-    pending = FileHostUpload.select().where(
-        (FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]) | still_held)
-        & FileHostUpload.host_name.in_(list(hosts))
+    if open_rows.exists():
+        return False
+    leases = engine.running_leases()
+    still_held = FileHostUpload.select(FileHostUpload.id).where(
+        FileHostUpload.host_name.in_(hosts)
+        & (FileHostUpload.status == Status.PAUSED)
+        & FileHostUpload.lease_owner.in_(leases)
     )
-    return not pending.exists()
+    return not (leases and still_held.exists())
 
 
 def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:

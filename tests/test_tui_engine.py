@@ -48,7 +48,7 @@ async def test_engine_workers_are_textual_workers_and_progress_updates_the_row(t
             async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
                 await eventually(pilot, lambda: app.engine is not None, 30, "the engine")
                 names = {w.name for w in app.workers if w.group == "engine"}
-                assert {"ticker", "host-0x0"} <= names
+                assert {"ticker", "host-0x0-1", "host-0x0-2"} <= names  # 0x0: 2 connections
                 key = str(upload_id)
                 await eventually(
                     pilot,

@@ -154,6 +154,16 @@ class FakeHost:
         return self._recorder.most_uploads_at_once
 
     @property
+    def connections_opened(self) -> int:
+        """TCP connections clients opened to this fake since it started (keep-alive reuse shows
+        as fewer connections than requests)."""
+        return self._recorder.connections_opened
+
+    def wait_for_connections_closed(self, timeout: float = 30.0) -> bool:
+        """Until no client holds a connection open (their handles were closed)."""
+        return self._recorder.wait_for(lambda: self._recorder.connections_open == 0, timeout)
+
+    @property
     def requests(self) -> list[RequestRecord]:
         return self._recorder.requests
 

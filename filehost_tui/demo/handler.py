@@ -61,6 +61,10 @@ class FakeHTTPServer(LoopbackHTTPServer):
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._rcvbuf)
         super().server_bind()
 
+    def track(self, conn: socket.socket, *, add: bool) -> None:
+        super().track(conn, add=add)
+        self.recorder.connection(add)  # the tests count the TCP connections a client opened
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         self.errors.append(traceback.format_exc())
 

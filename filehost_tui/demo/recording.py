@@ -44,6 +44,8 @@ class Recorder:
         self._attempts = 0
         self._in_flight: set[socket.socket] = set()
         self._most_in_flight = 0
+        self._connections_opened = 0
+        self._connections_open = 0
 
     def add_file(self, received: ReceivedFile) -> None:
         with self._cond:
@@ -83,6 +85,23 @@ class Recorder:
     def most_uploads_at_once(self) -> int:
         with self._cond:
             return self._most_in_flight
+
+    def connection(self, opened: bool) -> None:
+        """A client connected (True) or its connection ended (False)."""
+        with self._cond:
+            self._connections_opened += opened
+            self._connections_open += 1 if opened else -1
+            self._cond.notify_all()
+
+    @property
+    def connections_opened(self) -> int:
+        with self._cond:
+            return self._connections_opened
+
+    @property
+    def connections_open(self) -> int:
+        with self._cond:
+            return self._connections_open
 
     def add_request(self, record: RequestRecord) -> None:
         with self._cond:

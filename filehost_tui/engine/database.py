@@ -145,11 +145,14 @@ class QueueDatabase(peewee.SqliteDatabase):
 
 
 def _once_per_statement(trace: Callable[[str], None]) -> Callable[[str], None]:
-    """sqlite3 reports each statement a trigger runs as the outer statement's text again; a
-    tracer counting writes wants the statement the code sent once (see scale_schema's triggers)."""
+    """sqlite3 reports each statement a trigger runs as the outer statement's text again, and the
+    full-text index's own statements as `-- ` comments in between; a tracer counting writes wants
+    the statement the code sent, once (see scale_schema's triggers)."""
     last: list[str | None] = [None]
 
     def seen(sql: str) -> None:
+        if sql.startswith("--"):
+            return
         if sql != last[0]:
             trace(sql)
         last[0] = sql

@@ -1,9 +1,12 @@
-"""The engine: one worker per enabled host, each running up to its max_connections uploads at once
-under a global limit; a ticker that coalesces progress, writes it to the DB about once a second,
-watches the control plane, and samples bandwidth.
+"""The engine: per enabled host, max_connections connection threads, each claiming the host's next
+upload whenever it is free and running it itself, under a global limit; a ticker that coalesces
+progress, writes it to the DB about once a second, watches the control plane, and samples bandwidth.
 
-Workers sleep on an event: a claimable row reaches the wire as soon as it is added (the doorbell
-rings) or becomes due (the worker's wait ends at the next due time), never after a polling delay.
+A connection thread lives as long as the engine, so its pycurl handle (and the host's keep-alive
+connection in it) carries upload after upload: thousands of small files cost neither a thread nor
+a TCP connection each (docs/architecture.md, 'Claiming'). Idle connection threads sleep on an
+event: a claimable row reaches the wire as soon as it is added (the doorbell rings) or becomes due
+(the wait ends at the next due time), never after a polling delay.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from filehost_tui.engine.events import (
     EventSink,
     UploadProgress,
 )
-from filehost_tui.engine.host_runtime import HostRuntime
+from filehost_tui.engine.host_runtime import HostRuntime, connection_count
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
@@ -44,6 +47,7 @@ from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
 from filehost_tui.engine.volumes import split_limit
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
+from filehost_tui.hosts.transfer import close_thread_transfers
 from filehost_tui.paths import AppPaths
 
 log = logging.getLogger("filehost_tui.engine")
@@ -51,8 +55,8 @@ log = logging.getLogger("filehost_tui.engine")
 TICK_S = 0.25  # progress events: a few per second per upload
 DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once a second
 SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
-IDLE_WAKE_S = 30.0  # a sleeping worker re-checks the queue at least this often
-LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the worker tries again
+IDLE_WAKE_S = 30.0  # a sleeping connection thread re-checks the queue at least this often
+LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the connection thread tries again
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
 
 Spawn = Callable[[Callable[[], None], str], None]
@@ -113,10 +117,11 @@ class Engine:
         self.hosts: dict[str, HostRuntime] = {}
         self._active: dict[int, UploadJob] = {}
         self._lock = threading.Lock()
-        self._wake = {h: threading.Event() for h in registry.specs}
+        self._wake: dict[str, list[threading.Event]] = {}  # one per connection thread
         self._tick_now = threading.Event()
         self._stopping = threading.Event()
-        self._slots = threading.Semaphore(max(1, config.limits.max_concurrent))
+        self._free_slots = max(1, config.limits.max_concurrent)  # global slots, under _lock
+        self._slot_wanted = False  # a connection thread found none free: wake all on a release
         self._runner_lock = RunnerLock(paths, holder)
         self._doorbell: Doorbell | None = None
         self._finished = threading.Event()  # set while no upload is running
@@ -167,9 +172,17 @@ class Engine:
                 self.paths,
                 self.config.ca_bundle,
             )
+        # every event exists before the doorbell can ring them
+        self._wake = {
+            h: [threading.Event() for _ in range(rt.max_connections)]
+            for h, rt in self.hosts.items()
+        }
         self._doorbell = Doorbell(self.paths, self.wake)
-        for host_id in self.hosts:
-            self._spawn(lambda h=host_id: self._host_loop(h), f"host-{host_id}")
+        for host_id, events in self._wake.items():
+            for n, event in enumerate(events, 1):
+                self._spawn(
+                    lambda h=host_id, e=event: self._connection(h, e), f"host-{host_id}-{n}"
+                )
         self._spawn(self._ticker, "ticker")
 
     def _record_journal(self, completions: list) -> None:
@@ -225,9 +238,14 @@ class Engine:
         return [h for h in self.registry.specs if self.config.host(h).enabled]
 
     def wake(self) -> None:
-        for event in self._wake.values():
-            event.set()
+        """New work, a user action or a stop: every connection thread looks, the ticker checks rows."""
+        self._wake_connections()
         self._tick_now.set()
+
+    def _wake_connections(self) -> None:
+        for events in self._wake.values():
+            for event in events:
+                event.set()
 
     def emit(self, event: Event) -> None:
         try:
@@ -281,68 +299,89 @@ class Engine:
         with self._lock:
             return list(self._active)
 
-    # ---- workers ----------------------------------------------------------------------------
+    # ---- connection threads -----------------------------------------------------------------
 
-    def _host_loop(self, host_id: str) -> None:
+    def _connection(self, host_id: str, wake: threading.Event) -> None:
+        """One of a host's connections: whenever free, claim the host's next due upload and run it
+        here, on this thread's pycurl handle, whose open connection the previous upload left."""
         runtime = self.hosts[host_id]
-        wake = self._wake[host_id]
-        while not self._stopping.is_set():
-            wake.clear()
-            try:
-                at_capacity = self._start_claimable(host_id, runtime)
-                # at capacity, the end of a running upload wakes this worker: no timed poll
-                timeout = IDLE_WAKE_S if at_capacity else self._sleep_for(host_id, runtime)
-            except Exception as exc:  # e.g. the database stayed locked: keep the worker alive
-                if is_disk_full(exc):
-                    self.unsaved.note_trouble(exc)
-                    self._show_trouble()
-                else:
-                    log.exception("worker for %s could not read the queue; retrying", host_id)
-                timeout = LOOP_ERROR_WAIT_S
-            wake.wait(timeout)
+        look_first = True
+        try:
+            while True:
+                wake.clear()  # before the check: stop() sets _stopping first, then wakes us
+                if self._stopping.is_set():
+                    return
+                try:
+                    job = self._claim_next(host_id, runtime, look_first)
+                    if job is not None:
+                        self._run_job(job)
+                        # more is likely due: claim straight away, without a read first
+                        look_first = False
+                        continue
+                    look_first = True
+                    timeout = self._sleep_for(host_id, runtime)
+                except Exception as exc:  # e.g. the database stayed locked: keep the thread alive
+                    look_first = True
+                    if is_disk_full(exc):
+                        self.unsaved.note_trouble(exc)
+                        self._show_trouble()
+                    else:
+                        log.exception("worker for %s could not read the queue; retrying", host_id)
+                    timeout = LOOP_ERROR_WAIT_S
+                wake.wait(timeout)
+        finally:
+            self.db.close()  # this thread's connection; the thread ends here
+            close_thread_transfers()
 
-    def _start_claimable(self, host_id: str, runtime: HostRuntime) -> bool:
-        """Start what may start now; True when the host or the global limit is full."""
-        while not self._stopping.is_set():
-            if runtime.claimable_at() > time.time():
-                return False
-            with self._lock:
-                running = sum(
-                    1
-                    for j in self._active.values()
-                    if j.job.host == host_id and j.active.abort != Abort.SUPERSEDED
-                )
-            if running >= runtime.max_connections:
+    def _claim_next(self, host_id: str, runtime: HostRuntime, look_first: bool) -> UploadJob | None:
+        """The next upload this connection may run now, claimed; None when there is none, the host
+        asked to slow down, or every global slot is taken (a release wakes this thread then).
+
+        `look_first` asks for a due row with a plain read before claiming, so idle hosts never
+        take the write lock; right after an upload more is likely due, and the read is skipped."""
+        if runtime.claimable_at() > time.time():
+            return None
+        # look before taking a global slot: idle hosts must not hold slots even briefly, or a
+        # host with work would find none free and sleep as if the limit were reached
+        if look_first and not self.queue.has_due(host_id):
+            return None
+        if not self._take_slot():
+            return None
+        try:
+            claimed = self.queue.claim(host_id, self.owner)
+        except BaseException:
+            self._give_slot()
+            raise
+        if claimed is None:  # paused or cancelled since we looked, or the queue ran dry
+            self._give_slot()
+            return None
+        if self.unsaved.trouble is not None:
+            self.unsaved.clear_trouble()  # the database takes writes again
+            self._show_trouble()
+        return self._register(runtime, claimed)
+
+    def _take_slot(self) -> bool:
+        with self._lock:
+            if self._free_slots > 0:
+                self._free_slots -= 1
                 return True
-            # look before taking a global slot: idle hosts must not hold slots even briefly, or a
-            # host with work would find none free and sleep as if the limit were reached
-            if not self.queue.has_due(host_id):
-                return False
-            if not self._slots.acquire(blocking=False):
-                return True  # a running upload, or a host about to start one, wakes us when done
-            try:
-                claimed = self.queue.claim(host_id, self.owner)
-            except BaseException:
-                self._release_unused_slot()
-                raise
-            if claimed is None:  # paused or cancelled since we looked
-                self._release_unused_slot()
-                return False
-            if self.unsaved.trouble is not None:
-                self.unsaved.clear_trouble()  # the database takes writes again
-                self._show_trouble()
-            if not self._launch(runtime, claimed):
-                return False
-        return False
+            self._slot_wanted = True
+            return False
 
-    def _release_unused_slot(self) -> None:
-        self._slots.release()
-        self.wake()  # another host may have found every slot taken meanwhile
+    def _give_slot(self) -> None:
+        """Return a global slot; if a connection thread (of any host) found none, wake them all."""
+        with self._lock:
+            self._free_slots += 1
+            wanted, self._slot_wanted = self._slot_wanted, False
+        if wanted:
+            self._wake_connections()
 
-    def _launch(self, runtime: HostRuntime, claimed: ClaimedUpload) -> bool:
+    def _register(self, runtime: HostRuntime, claimed: ClaimedUpload) -> UploadJob | None:
+        """The claimed upload as a job the ticker and stop() can see; None (row given back) when
+        the engine is stopping."""
         with self._lock:
             if self._stopping.is_set():
-                launched = False
+                job = None
             else:
                 earlier = next((j for j in self._active.values() if j.job.id == claimed.id), None)
                 if earlier is not None:  # paused and resumed before the ticker saw it
@@ -350,29 +389,22 @@ class Engine:
                 job = UploadJob(self._job_context, runtime, claimed, predecessor=earlier)
                 self._active[claimed.lease] = job
                 self._finished.clear()
-                launched = True
-        if not launched:
+        if job is None:
             self.queue.requeue(claimed.id, lease=claimed.lease)
-            self._release_unused_slot()
-            return False
-        threading.Thread(
-            target=self._run_job, args=(job,), name=f"upload-{claimed.id}", daemon=True
-        ).start()
-        return True
+            self._give_slot()
+        return job
 
     def _run_job(self, job: UploadJob) -> None:
         try:
             job.run()
         finally:
-            self.db.close()  # this thread's connection; the thread ends here
             with self._lock:
                 self._active.pop(job.job.lease, None)
                 if not any(j.job.id == job.job.id for j in self._active.values()):
                     self.meter.forget(job.job.id)
                 if not self._active:
                     self._finished.set()
-            self._slots.release()
-            self.wake()  # a slot is free: any host may start its next upload
+            self._give_slot()
 
     def _sleep_for(self, host_id: str, runtime: HostRuntime) -> float:
         due = self.queue.next_due_ts(host_id)
@@ -464,6 +496,13 @@ class Engine:
                 Status.PAUSED: Abort.PAUSED,
                 Status.CANCELLED: Abort.CANCELLED,
             }.get(status, Abort.SUPERSEDED)
+
+
+def engine_threads(registry: SpecRegistry, config: Config) -> int:
+    """Threads an engine holds through `spawn` for its whole life: the connection threads of every
+    enabled host, and the ticker (the TUI sizes its thread pool by this)."""
+    enabled = [h for h in registry.specs if config.host(h).enabled]
+    return 1 + sum(connection_count(registry.specs[h], config.host(h)) for h in enabled)
 
 
 def _thread_spawn(target: Callable[[], None], name: str) -> None:

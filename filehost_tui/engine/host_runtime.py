@@ -17,6 +17,12 @@ from filehost_tui.paths import AppPaths
 from filehost_tui.secret import Secret
 
 
+def connection_count(spec: HostSpec, settings: HostSettings) -> int:
+    """How many uploads of a host run at once, each on a connection thread of its own: the user's
+    max_connections, else the spec's."""
+    return max(1, settings.max_connections or spec.max_connections)
+
+
 class HostRuntime:
     """What one host's worker holds: its spec, settings, client, rate cap and recent trouble."""
 
@@ -32,7 +38,7 @@ class HostRuntime:
         self._credentials: dict[str, Secret] = {}
         self._missing: list[str] = []
         self.limiter = RateLimiter(settings.max_upload_speed)
-        self.max_connections = max(1, settings.max_connections or spec.max_connections)
+        self.max_connections = connection_count(spec, settings)
         self.backoff_until: float | None = None
         self.rate_limited_until = 0.0
         self.auth_failing = False

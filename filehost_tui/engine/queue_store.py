@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,6 +26,13 @@ from filehost_tui.engine.zip_stream import plan_folder
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.file_names import name_text
 
+# what claim() reads: the row's state and what the upload needs of its item
+_CLAIM_COLUMNS = (
+    FileHostUpload.id, FileHostUpload.status, FileHostUpload.total_bytes,
+    FileHostUpload.retry_count, FileHostUpload.zip_path, FileHostUpload.item,
+    FileHostUpload.volume, FileHostUpload.volumes, FileHostUpload.volume_offset,
+    Item.id, Item.path, Item.name, Item.kind, Item.fingerprint,
+)  # fmt: skip
 MAX_BACKOFF_S = 600.0
 MAX_RETRY_AFTER_S = 3600.0
 
@@ -58,6 +64,12 @@ class _NewItem:
     file_count: int
     fingerprint: str
     upload_size: int  # bytes sent: the file, or the folder's ZIP
+
+
+def _batches(items: Sequence[_NewItem], size: int = 500) -> Iterable[Sequence[_NewItem]]:
+    """Slices small enough for SQLite's limit on bound values per statement."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def file_fingerprint(path: Path) -> str:
@@ -109,45 +121,55 @@ class QueueStore:
             seen.add(item.path)
         with self.db.atomic():
             self._check_not_queued([item.path for item in items], hosts)
-            cursor = self.db.cursor()
-            ids = []
-            for item in items:
-                item_id = _insert(
-                    cursor,
-                    Item,
-                    path=str(item.path),
-                    name=item.name,
-                    kind=item.kind,
-                    total_size=item.size,
-                    file_count=item.file_count,
-                    fingerprint=item.fingerprint,
-                    created_ts=self.clock(),
+            return self._insert_rows(items, hosts)
+
+    def _insert_rows(self, items: Sequence[_NewItem], hosts: Sequence[str]) -> list[int]:
+        """Rows for many paths in a few statements, 500 paths a statement (a statement a row
+        made `add` of thousands of small files take seconds); ids in the order of items, then
+        hosts, then volumes."""
+        ids: list[int] = []
+        for batch in _batches(items):
+            now = self.clock()
+            made = (
+                Item.insert_many(
+                    [
+                        dict(path=str(i.path), name=i.name, kind=i.kind, total_size=i.size,
+                             file_count=i.file_count, fingerprint=i.fingerprint, created_ts=now)
+                        for i in batch
+                    ]
                 )
-                for host in hosts:
-                    ids.extend(self._create_uploads(cursor, item_id, item, host))
+                .returning(Item.id, Item.path)
+                .execute()
+            )  # fmt: skip
+            item_ids = {row.path: row.id for row in made}  # a path is in one add once
+            uploads = [
+                dict(item=item_ids[str(i.path)], host_name=host, volume=volume, volumes=volumes,
+                     volume_offset=offset, total_bytes=length, created_ts=now)
+                for i in batch
+                for host in hosts
+                for volume, volumes, offset, length in self._volumes(i, host)
+            ]  # fmt: skip
+            made_uploads = (
+                FileHostUpload.insert_many(uploads)
+                .returning(
+                    FileHostUpload.id,
+                    FileHostUpload.item,
+                    FileHostUpload.host_name,
+                    FileHostUpload.volume,
+                )
+                .execute()
+            )
+            by_key = {(r.item_id, r.host_name, r.volume): r.id for r in made_uploads}
+            ids += [by_key[(u["item"], u["host_name"], u["volume"])] for u in uploads]
         return ids
 
-    def _create_uploads(
-        self, cursor: sqlite3.Cursor, item_id: int, item: _NewItem, host: str
-    ) -> list[int]:
-        """One upload row, or one per volume when the item is larger than the host takes."""
-        ranges = volume_ranges(item.upload_size, self.host_limits.get(host)) or [
-            (0, item.upload_size)
-        ]
-        return [
-            _insert(
-                cursor,
-                FileHostUpload,
-                item_id=item_id,
-                host_name=host,
-                volume=number if len(ranges) > 1 else 0,
-                volumes=len(ranges) if len(ranges) > 1 else 0,
-                volume_offset=offset,
-                total_bytes=length,
-                created_ts=self.clock(),
-            )
-            for number, (offset, length) in enumerate(ranges, start=1)
-        ]
+    def _volumes(self, item: _NewItem, host: str) -> list[tuple[int, int, int, int]]:
+        """(volume, volumes, offset, length) of each row: one for the whole item, or one per
+        volume when the item is larger than the host takes."""
+        ranges = volume_ranges(item.upload_size, self.host_limits.get(host))
+        if not ranges:
+            return [(0, 0, 0, item.upload_size)]
+        return [(n, len(ranges), off, size) for n, (off, size) in enumerate(ranges, start=1)]
 
     def _inspect(self, path: Path, name: str | None) -> _NewItem:
         path = path.expanduser().absolute()
@@ -264,11 +286,14 @@ class QueueStore:
 
     def has_due(self, host: str) -> bool:
         """Whether `host` has a pending row that may be claimed now (a read, no lock)."""
-        return self._due(host).exists()
+        return self._due(host, FileHostUpload.id).exists()
 
-    def _due(self, host: str) -> peewee.ModelSelect:
+    def _due(self, host: str, *columns: peewee.Field) -> peewee.ModelSelect:
+        """Due rows of `host`, oldest first; only the columns a claim needs unless told (building
+        the SQL of every column costs more than running it, once per upload of small files)."""
+        u = FileHostUpload
         return (
-            FileHostUpload.select(FileHostUpload, Item)
+            u.select(*columns or _CLAIM_COLUMNS)
             .join(Item)
             .where(
                 (FileHostUpload.host_name == host)
@@ -462,16 +487,31 @@ class QueueStore:
             .get()
         )
 
-    def uploads(self, *, item_id: int | None = None) -> list[FileHostUpload]:
+    def uploads(
+        self, *, item_id: int | None = None, ids: Sequence[int] | None = None
+    ) -> list[FileHostUpload]:
+        """All uploads, or those of one item, or those with the given ids (read as the range of
+        ids they span, so thousands of ids cost one indexed read, not the whole queue)."""
         query = FileHostUpload.select(FileHostUpload, Item).join(Item).order_by(FileHostUpload.id)
         if item_id is not None:
             query = query.where(Item.id == item_id)
+        if ids is not None:
+            if not ids:
+                return []
+            wanted = set(ids)
+            query = query.where(FileHostUpload.id.between(min(wanted), max(wanted)))
+            return [u for u in query if u.id in wanted]
         return list(query)
 
     # ---- the one place rows change status ---------------------------------------------------
 
     def _held(self, upload_id: int, lease: str | None, action: Action) -> FileHostUpload:
-        row = FileHostUpload.get_by_id(upload_id)
+        u = FileHostUpload
+        row = (
+            u.select(u.id, u.status, u.lease_owner, u.total_bytes, u.retry_count)
+            .where(u.id == upload_id)
+            .get()
+        )
         # A paused row may be finished only by the attempt that was sending it; a lease-less call
         # (tests finishing a row by hand) may finish an uploading row only.
         must_hold = lease is not None or row.status == Status.PAUSED
@@ -501,20 +541,3 @@ class QueueStore:
         for key, value in changes.items():
             setattr(row, key, value)
         return new
-
-
-def _insert(cursor: sqlite3.Cursor, model: type[peewee.Model], **values: object) -> int:
-    """One row with the model's defaults filled in, as a prepared statement: building the SQL
-    through peewee's query objects cost ~0.5 ms a row, most of `add --from` with 100,000 paths."""
-    for field in model._meta.sorted_fields:
-        if field.column_name not in values and field.default is not None:
-            default = field.default
-            values[field.column_name] = default() if callable(default) else default
-    fields = model._meta.columns  # each value as its field stores it (a path may be a BLOB)
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    cursor.execute(
-        f"INSERT INTO {model._meta.table_name} ({columns}) VALUES ({marks})",
-        [fields[column].db_value(value) for column, value in values.items()],
-    )
-    return cursor.lastrowid

@@ -268,26 +268,27 @@ class UploadJob:
         log.info("upload %s got its link from %s: %s", job.id, job.host, url)
         nbytes = self.active.total
 
-        def write_row() -> bool:
+        def write_row_and_metrics() -> bool:
+            """One commit for both: a crash between them cannot leave a completed row without
+            its metrics row. retry_count is the claim's: only this attempt could have changed it."""
             try:
-                e.queue.complete(job.id, url, file_id, lease=job.lease)
+                with e.queue.db.atomic():
+                    e.queue.complete(job.id, url, file_id, lease=job.lease)
+                    e.metrics.record_upload_success(
+                        job.host, job.item_id, job.id, seconds, nbytes, nbytes / seconds,
+                        job.retry_count,
+                    )  # fmt: skip
             except IllegalTransition as exc:
                 log.warning("upload %s: %s; its link was %s", job.id, exc, url)
                 return False
             return True
-
-        def write_metrics() -> None:
-            retries = e.queue.get(job.id).retry_count
-            e.metrics.record_upload_success(
-                job.host, job.item_id, job.id, seconds, nbytes, nbytes / seconds, retries
-            )
 
         def announce() -> None:
             self.host.note_success()
             e.count("completed")
             e.emit(UploadCompleted(job.id, job.item_id, job.host, url, file_id))
 
-        outcome = Outcome(job.id, job.lease, [write_row, write_metrics, announce])
+        outcome = Outcome(job.id, job.lease, [write_row_and_metrics, announce])
         outcome.completion = Completion(job.id, job.lease, url, file_id, seconds, nbytes)
         self._record(outcome)
 

@@ -44,6 +44,7 @@ from filehost_tui.redact import redact_url
 
 __all__ = [
     "Transfer",
+    "close_thread_transfers",
     "system_ca_bundle",
     "thread_transfer",
 ]
@@ -462,3 +463,11 @@ def thread_transfer(**kwargs: Any) -> Transfer:
     if key not in mine:
         mine[key] = Transfer(**kwargs)
     return mine[key]
+
+
+def close_thread_transfers() -> None:
+    """Close the calling thread's handles and the connections they keep open: a long-lived thread
+    that is about to end must not leave its keep-alive connections to the garbage collector."""
+    for transfer in getattr(_local, "transfers", {}).values():
+        transfer.close()
+    _local.transfers = {}

@@ -79,9 +79,9 @@ class FilehostApp(App[int]):
         if self.session.poll_interval:
             self.set_interval(self.session.poll_interval, self._poll)
         if self.session.engine_factory is not None and self.session.mode == "in-process":
-            # Host loops and the ticker hold a pool thread each for the whole session; asyncio's
-            # default pool (cpu+4 threads) would starve, so give the loop one that fits.
-            size = len(self.session.hosts) + 8
+            # Connection threads and the ticker hold a pool thread each for the whole session;
+            # asyncio's default pool (cpu+4 threads) would starve, so give the loop one that fits.
+            size = self.session.engine_threads + 8
             self._loop.set_default_executor(ThreadPoolExecutor(size, "filehost-tui"))
             self._start_engine()
 

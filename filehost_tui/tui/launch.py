@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def build_session(ctx: Context) -> TuiSession:
     from filehost_tui.engine.control import Control
-    from filehost_tui.engine.engine import Engine
+    from filehost_tui.engine.engine import Engine, engine_threads
     from filehost_tui.engine.runner_lock import runner_pid
     from filehost_tui.tui.session import TuiSession
 
@@ -39,6 +39,7 @@ def build_session(ctx: Context) -> TuiSession:
         mode="attached" if pid is not None else "in-process",
         runner_pid=pid,
         engine_factory=None if pid is not None else engine_factory,
+        engine_threads=engine_threads(ctx.registry, ctx.config),
         warnings=tuple(ctx.registry.errors),
     )
 

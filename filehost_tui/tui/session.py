@@ -43,6 +43,8 @@ class TuiSession:
     runner_stopped: bool = False
     engine_factory: EngineFactory | None = None
     """None: start no workers (attached mode, or a test showing fixed data)."""
+    engine_threads: int = 0
+    """Threads the in-process engine holds for the whole session (see engine.engine_threads)."""
     clock: Callable[[], float] = field(default=time.time)
     cursor_blink: bool = True
     warnings: tuple[str, ...] = ()

@@ -274,7 +274,7 @@ class Probe:
 
 
 async def child_main(home: Path, control: Path, rows: int) -> None:
-    from filehost_tui.cli.context import Context
+    from filehost_tui.context import Context
     from filehost_tui.paths import AppPaths
     from filehost_tui.tui.app import FilehostApp
     from filehost_tui.tui.launch import build_session

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from filehost_tui.cli.context import Context
+from filehost_tui.context import Context
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.paths import AppPaths
 from tests.cli_support import TIMEOUT, base_url_env, clean_env, cli

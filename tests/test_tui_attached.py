@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from filehost_tui.cli.context import Context
+from filehost_tui.context import Context
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.runner_lock import runner_pid

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from filehost_tui.cli.context import Context
+from filehost_tui.context import Context
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.events import BandwidthUpdated, UploadCompleted, UploadProgress
 from filehost_tui.engine.models import FileHostUpload

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
-from filehost_tui.cli.context import Context
 from filehost_tui.cli.spec_commands import cmd_hosts_test, cmd_hosts_validate
 from filehost_tui.config import env_key
+from filehost_tui.context import Context
 from filehost_tui.credentials import credential_state, lookup_credentials
 from filehost_tui.errors import UploadError, UserError
 from filehost_tui.hosts.client import AccountInfo, HostClient, effective_bases

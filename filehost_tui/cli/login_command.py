@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from filehost_tui.cli.context import Context
+from filehost_tui.context import Context
 from filehost_tui.credentials import (
     NOT_SECRET_FIELDS,
     delete_credentials,

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import peewee
 
 from filehost_tui import __version__
-from filehost_tui.cli.context import Context
 from filehost_tui.cli.demo_command import cmd_demo
 from filehost_tui.cli.hosts_command import cmd_hosts
 from filehost_tui.cli.login_command import cmd_login, cmd_logout
@@ -19,6 +18,7 @@ from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links
 from filehost_tui.cli.run_command import cmd_run
 from filehost_tui.cli.stats_command import cmd_stats
 from filehost_tui.cli.status_command import add_status_parser
+from filehost_tui.context import Context
 from filehost_tui.engine.database import database_error
 from filehost_tui.engine.metrics_store import PERIODS
 from filehost_tui.errors import UserError

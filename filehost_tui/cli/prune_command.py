@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from filehost_tui.cli.context import Context
 from filehost_tui.cli.durations import age_seconds
+from filehost_tui.context import Context
 from filehost_tui.engine.history_prune import count_prunable, prune_history
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from filehost_tui.cli.context import Context
 from filehost_tui.cli.output import stream_lines
 from filehost_tui.cli.path_list import read_paths
 from filehost_tui.config import env_key
+from filehost_tui.context import Context
 from filehost_tui.engine.queue_reads import UploadFilter
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import UserError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from filehost_tui.cli.context import Context
+from filehost_tui.context import Context
 
 
 def cmd_run(ctx: Context, args: argparse.Namespace) -> int:

@@ -17,8 +17,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from filehost_tui.cli.context import Context
 from filehost_tui.config import env_key
+from filehost_tui.context import Context
 from filehost_tui.credentials import lookup_credentials
 from filehost_tui.errors import UploadError, UserError
 from filehost_tui.hosts.client import HostClient, effective_bases

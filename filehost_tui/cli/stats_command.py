@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from filehost_tui.cli.context import Context
+from filehost_tui.context import Context
 from filehost_tui.units import human_size
 
 

@@ -13,9 +13,9 @@ import json
 import time
 from collections.abc import Iterator
 
-from filehost_tui.cli.context import Context
 from filehost_tui.cli.durations import age_seconds
 from filehost_tui.cli.output import stream_lines
+from filehost_tui.context import Context
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import UserError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from filehost_tui.cli.context import Context
+    from filehost_tui.context import Context
     from filehost_tui.tui.session import TuiSession
 
 

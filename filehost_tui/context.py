@@ -1,4 +1,5 @@
-"""What every subcommand needs: paths, config, host specs and the stores on the one database."""
+"""What every face needs (each subcommand, and the TUI it starts): paths, config, host specs and
+the stores on the one database."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def test_a_link_that_meets_a_full_disk_waits_in_memory_and_is_recorded_once_spac
             assert link.startswith(fake.base_url)
             # the lease expires meanwhile; taking the row back would send the file again
             engine.queue.lease_seconds = 0.0
-            engine._recover_expired()
+            engine.queue.recover(keep=engine.unsaved.leases())  # what the ticker does
             assert row(upload_id).status == Status.UPLOADING
 
             disk.free()

@@ -15,6 +15,8 @@ from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.engine import Engine
 from filehost_tui.engine.events import Event, UploadCompleted, UploadFailed, UploadStarted
+from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.engine.states import Status
 from filehost_tui.hosts.spec_loader import load_specs
 from filehost_tui.paths import AppPaths
 
@@ -96,3 +98,23 @@ def cli(paths: AppPaths, *args: str, env: Mapping[str, str] | None = None, timeo
         env=full_env,
         timeout=timeout,
     )
+
+
+def all_finished() -> bool:
+    return (
+        not FileHostUpload.select()
+        .where(FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]))
+        .exists()
+    )
+
+
+def upload_all(paths, items: list[Path], hosts: list[str], timeout: float = 30) -> list[int]:
+    """Queue `items` for `hosts` and run an engine until every upload has ended."""
+    engine, _ = start_engine(paths)
+    try:
+        ids = engine.queue.add(items, hosts)
+        engine.wake()
+        wait_until(all_finished, timeout, "all uploads")
+    finally:
+        engine.stop()
+    return ids

@@ -20,35 +20,14 @@ from filehost_tui.engine.events import (
     UploadStarted,
 )
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
-from filehost_tui.engine.states import Status
 from filehost_tui.engine.zip_stream import build_archive
 from filehost_tui.errors import ErrorKind, UploadError
 from tests.cli_support import cli
-from tests.engine_harness import make_home, start_engine, wait_until
+from tests.engine_harness import all_finished, make_home, start_engine, upload_all, wait_until
 
 
 def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def all_finished() -> bool:
-    return (
-        not FileHostUpload.select()
-        .where(FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]))
-        .exists()
-    )
-
-
-def upload_all(paths, items: list[Path], hosts: list[str]) -> list[int]:
-    """Queue `items` for `hosts` and run an engine until every upload has ended."""
-    engine, _ = start_engine(paths)
-    try:
-        ids = engine.queue.add(items, hosts)
-        engine.wake()
-        wait_until(all_finished, 30, "all uploads")
-    finally:
-        engine.stop()
-    return ids
 
 
 @pytest.fixture

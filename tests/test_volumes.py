@@ -10,20 +10,11 @@ from pathlib import Path
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.database import SCHEMA_VERSION, open_database
 from filehost_tui.engine.models import FileHostUpload
-from filehost_tui.engine.states import Status
 from filehost_tui.engine.zip_stream import build_archive
 from tests.cli_support import run_main
-from tests.engine_harness import make_home, start_engine, wait_until
+from tests.engine_harness import all_finished, make_home, start_engine, upload_all, wait_until
 
 SPLIT = 400_000
-
-
-def all_finished() -> bool:
-    return (
-        not FileHostUpload.select()
-        .where(FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING]))
-        .exists()
-    )
 
 
 def md5(data: bytes) -> str:
@@ -32,17 +23,6 @@ def md5(data: bytes) -> str:
 
 def slices(data: bytes, size: int) -> list[bytes]:
     return [data[n : n + size] for n in range(0, len(data), size)]
-
-
-def run_until_idle(paths, items: list[Path], hosts: list[str]) -> list[int]:
-    engine, _ = start_engine(paths)
-    try:
-        ids = engine.queue.add(items, hosts)
-        engine.wake()
-        wait_until(all_finished, 60, "every upload")
-    finally:
-        engine.stop()
-    return ids
 
 
 def gallery(root: Path) -> Path:
@@ -62,7 +42,7 @@ def test_a_folder_over_the_split_size_goes_up_as_volumes_that_cat_back_together(
         paths = make_home(
             tmp_path / "home", {"0x0": zx, "catbox": cat}, {"0x0": f"split_size = {SPLIT}"}
         )
-        run_until_idle(paths, [folder], ["0x0", "catbox"])
+        upload_all(paths, [folder], ["0x0", "catbox"], timeout=60)
         received = sorted(zx.received, key=lambda f: f.name)
         assert [(f.name, f.size) for f in received] == [
             ("Trip.zip.001", SPLIT),
@@ -90,7 +70,7 @@ def test_a_plain_file_over_the_limit_is_split_the_same_way(tmp_path):
     movie.write_bytes(data)
     with FakeHost("0x0") as zx:
         paths = make_home(tmp_path / "home", {"0x0": zx}, {"0x0": f"max_file_size = {SPLIT}"})
-        run_until_idle(paths, [movie], ["0x0"])
+        upload_all(paths, [movie], ["0x0"], timeout=60)
         received = sorted(zx.received, key=lambda f: f.name)
         assert [f.name for f in received] == ["movie.mkv.001", "movie.mkv.002", "movie.mkv.003"]
         assert [f.md5 for f in received] == [md5(p) for p in slices(data, SPLIT)]
@@ -103,7 +83,7 @@ def test_a_reset_in_one_volume_resends_that_volume_only(tmp_path):
         zx.inject("reset", after_bytes=SPLIT // 2)  # the first volume's body is cut once
         settings = {"0x0": f"split_size = {SPLIT}\nmax_connections = 1"}
         paths = make_home(tmp_path / "home", {"0x0": zx}, settings)
-        ids = run_until_idle(paths, [folder], ["0x0"])
+        ids = upload_all(paths, [folder], ["0x0"], timeout=60)
         rows = [FileHostUpload.get_by_id(i) for i in ids]
         assert [(r.volume, r.status, r.retry_count) for r in rows] == [
             (1, "completed", 1),

@@ -19,7 +19,7 @@ from typing import TextIO
 from filehost_tui.app_logging import setup_file_logging
 from filehost_tui.engine import events
 from filehost_tui.engine.engine import Engine
-from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.states import Status
 from filehost_tui.printable import printable
@@ -201,27 +201,18 @@ def make_printer(out: TextIO, as_json: bool) -> LinePrinter:
 
     def name(item_id: int) -> str:
         if item_id not in cache:
-            # uploads mostly start in item order: one read names the next items too, instead of
-            # one read per line when thousands of small files go out
-            ahead = Item.select(Item.id, Item.name).where(Item.id >= item_id).order_by(Item.id)
             if len(cache) > NAMES_KEPT:
                 cache.clear()
-            cache.update(ahead.limit(NAMES_READ_AHEAD).tuples())
+            # the database the models are bound to by then (the printer is made before it opens)
+            reads = QueueReads(FileHostUpload._meta.database)
+            cache.update(reads.item_names(item_id, NAMES_READ_AHEAD))
         return cache.get(item_id, f"item {item_id}")
 
     return LinePrinter(out, as_json, name)
 
 
 def _announce(printer: LinePrinter, engine: Engine) -> None:
-    stranded = (
-        FileHostUpload.select(FileHostUpload.host_name)
-        .where(
-            (FileHostUpload.status == Status.PENDING)
-            & FileHostUpload.host_name.not_in(engine.enabled_hosts())
-        )
-        .distinct()
-    )
-    waiting = sorted(r.host_name for r in stranded)
+    waiting = engine.reads.hosts_waiting_outside(engine.enabled_hosts())
     if printer.as_json:
         printer.emit_json({"event": "runner_started", "hosts_not_running": waiting})
         return
@@ -237,22 +228,7 @@ def _idle(engine: Engine) -> bool:
     """Nothing pending or uploading for a running host, and no paused row whose attempt is still
     collecting its link (rows are final before their event is emitted, so this is right even
     while a finished job's thread is still tidying up)."""
-    hosts = list(engine.hosts)
-    # two index searches (host, status): an OR of both would scan the whole table, once per
-    # finished upload
-    open_rows = FileHostUpload.select(FileHostUpload.id).where(
-        FileHostUpload.host_name.in_(hosts)
-        & FileHostUpload.status.in_([Status.PENDING, Status.UPLOADING])
-    )
-    if open_rows.exists():
-        return False
-    leases = engine.running_leases()
-    still_held = FileHostUpload.select(FileHostUpload.id).where(
-        FileHostUpload.host_name.in_(hosts)
-        & (FileHostUpload.status == Status.PAUSED)
-        & FileHostUpload.lease_owner.in_(leases)
-    )
-    return not (leases and still_held.exists())
+    return not engine.reads.has_open(list(engine.hosts), engine.running_leases())
 
 
 def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:

@@ -14,6 +14,7 @@ from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.models import FileHostUpload, Item, SchemaVersion
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, QueueReads, UploadFilter
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.states import Status
 from filehost_tui.errors import ErrorKind
 
 HOSTS = ("alpha", "beta", "gamma")
@@ -233,6 +234,10 @@ def test_every_read_the_screen_and_the_cli_make_searches_an_index(tmp_path):
         reads.changed_since(0)
         reads.counts()
         reads.search_names(["file"], 10)
+        reads.item_names(3, 10)  # the runner's lines
+        reads.hosts_waiting_outside(["alpha"])  # the runner's start
+        reads.has_open(["alpha", "beta"], ["lease-1"])  # run --until-idle, after every upload
+        reads.ids_with_status([Status.PAUSED])  # resume all
         store = QueueStore(db, host_limits=dict.fromkeys(HOSTS))
         store._check_not_queued([Path("/srv/new")], HOSTS)  # what `add` asks of every path
         store.has_due("alpha")

@@ -12,7 +12,7 @@ from typing import Literal
 
 from filehost_tui.engine.archive_cache import sweep_archives
 from filehost_tui.engine.doorbell import ring
-from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.paths import AppPaths
@@ -79,12 +79,7 @@ class Control:
         return self._all((Status.PAUSED,), "resume")
 
     def _all(self, statuses: tuple[Status, ...], action: UserAction) -> int:
-        ids = [
-            r.id
-            for r in FileHostUpload.select(FileHostUpload.id).where(
-                FileHostUpload.status.in_(list(statuses))
-            )
-        ]
+        ids = QueueReads(self.queue.db).ids_with_status(statuses)
         # a refusal means its worker finished it meanwhile
         outcomes = self.apply(action, ids)
         return sum(1 for _, outcome in outcomes if not isinstance(outcome, IllegalTransition))

@@ -39,6 +39,7 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.host_runtime import HostRuntime, connection_count
 from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
 from filehost_tui.engine.states import IllegalTransition, Status
@@ -109,6 +110,7 @@ class Engine:
                 h: split_limit(s.max_file_size, config.host(h)) for h, s in registry.specs.items()
             },
         )
+        self.reads = QueueReads(db)
         self.metrics = MetricsStore(db)
         self.control = Control(self.queue, paths, keep_archives=config.limits.keep_archives)
         self.meter = BandwidthMeter()

@@ -196,6 +196,47 @@ class QueueReads:
             if len(batch) < self.chunk:
                 return rows, seq
 
+    def item_names(self, from_id: int, limit: int) -> dict[int, str]:
+        """Names of the items from `from_id` on: uploads mostly start in item order, so one read
+        names the next ones too."""
+        sql = "SELECT id, name FROM items WHERE id >= ? ORDER BY id LIMIT ?"
+        return dict(self.db.execute_sql(sql, (from_id, limit)).fetchall())
+
+    def hosts_waiting_outside(self, hosts: Sequence[str]) -> list[str]:
+        """Hosts other than `hosts` with pending uploads (disabled or unknown to this runner)."""
+        sql = (
+            "SELECT DISTINCT host_name FROM upload_counts WHERE status = ? AND n > 0 "
+            f"AND host_name NOT IN ({_marks(hosts)}) ORDER BY host_name"
+        )
+        return [r[0] for r in self.db.execute_sql(sql, (Status.PENDING.value, *hosts)).fetchall()]
+
+    def has_open(self, hosts: Sequence[str], held_leases: Sequence[str]) -> bool:
+        """A pending or uploading row of `hosts`, or a paused one whose attempt (one of
+        `held_leases`) is still collecting its link. Two index searches: an OR of both would
+        walk the whole table."""
+        if not hosts:
+            return False
+        sql = (
+            f"SELECT 1 FROM file_host_uploads WHERE host_name IN ({_marks(hosts)}) "
+            "AND status IN (?, ?) LIMIT 1"
+        )
+        args = (*hosts, Status.PENDING.value, Status.UPLOADING.value)
+        if self.db.execute_sql(sql, args).fetchone():
+            return True
+        if not held_leases:
+            return False
+        sql = (
+            f"SELECT 1 FROM file_host_uploads WHERE host_name IN ({_marks(hosts)}) "
+            f"AND status = ? AND lease_owner IN ({_marks(held_leases)}) LIMIT 1"
+        )
+        args = (*hosts, Status.PAUSED.value, *held_leases)
+        return self.db.execute_sql(sql, args).fetchone() is not None
+
+    def ids_with_status(self, statuses: Sequence[Status]) -> list[int]:
+        """Every upload in these statuses, in queue order (pause all, resume all)."""
+        sql = f"SELECT id FROM file_host_uploads WHERE status IN ({_marks(statuses)}) ORDER BY id"
+        return [r[0] for r in self.db.execute_sql(sql, [s.value for s in statuses]).fetchall()]
+
     def counts(self) -> dict[tuple[str, str], int]:
         """Uploads per (host, status), kept by triggers (see scale_schema)."""
         rows = self.db.execute_sql(

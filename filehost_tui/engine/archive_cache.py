@@ -54,11 +54,3 @@ def sweep_archives(
             path.unlink()
             removed.append(path)
     return removed
-
-
-def drop_stale_versions(archives_dir: Path, item_id: int, current: Path) -> None:
-    """The folder changed since an older archive of it was built: that one is never sent again."""
-    for path in archives_dir.glob(f"{int(item_id)}-*.zip*"):
-        if path != current and _ITEM_PREFIX.match(path.name):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()

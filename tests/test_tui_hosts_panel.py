@@ -24,6 +24,7 @@ from tests.hosts_seed import EIGHT_HOSTS, seed_eight_hosts
 from tests.test_queue_reads import assert_no_scan, hot_statements
 from tests.tui_support import NOW, make_file, make_session, settle
 
+ALL_ON = Config()
 KATFILE_OFF = Config(hosts={"katfile": HostSettings(enabled=False)})
 
 
@@ -36,7 +37,7 @@ def utc(monkeypatch):
     time.tzset()
 
 
-def eight_host_app(tmp_path, config: Config = Config()) -> FilehostApp:
+def eight_host_app(tmp_path, config: Config = ALL_ON) -> FilehostApp:
     session = make_session(tmp_path, hosts=EIGHT_HOSTS, config=config)
     app = FilehostApp(session)
     app.seeded_ids = seed_eight_hosts(session, tmp_path / "files")

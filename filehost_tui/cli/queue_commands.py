@@ -34,8 +34,9 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
         printable(f"queued upload {u.id}: {u.item} -> {u.host}") + "\n"
         for u in ctx.reads.rows_by_id(ids)
     )
+    disabled = disabled_hosts(ctx.config)
     for host in dict.fromkeys(args.host):
-        if host in disabled_hosts(ctx.config):
+        if host in disabled:
             print(
                 f"filehost-tui: warning: host {host} is disabled, so these uploads wait; "
                 + how_to_enable(host, ctx.paths.config_file),

@@ -147,8 +147,6 @@ class HostsPanel(Vertical):
     class MoreWanted(Message):
         """The "+N more" line was clicked: every host is wanted."""
 
-    can_focus = False
-
     def __init__(self, *, limited: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
         self.limited = limited

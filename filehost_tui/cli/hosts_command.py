@@ -147,15 +147,18 @@ def _print_table(rows: list[HostRow]) -> None:
     if not rows:
         print("no hosts; add a spec file to the hosts/ folder next to config.toml")
         return
-    print(f"{'ID':<12} {'NAME':<14} {'ENABLED':<8} {'CREDENTIALS':<12} BASE URL")
+    # columns as wide as their longest value: a name is never cut (a user's spec may be long)
+    id_w = max(12, *(len(r.id) for r in rows))
+    name_w = max(14, *(len(r.name) for r in rows))
+    print(f"{'ID':<{id_w}} {'NAME':<{name_w}} {'ENABLED':<8} {'CREDENTIALS':<12} BASE URL")
     for r in rows:
         base = r.base_url or "(none: set base_url in config.toml)"
         print(
-            f"{r.id:<12} {r.name[:14]:<14} {'yes' if r.enabled else 'no':<8} "
+            f"{r.id:<{id_w}} {r.name:<{name_w}} {'yes' if r.enabled else 'no':<8} "
             f"{r.credentials:<12} {base}"
         )
         if r.check is not None:
-            print(f"{'':<12} check: {_describe(r.check)}")
+            print(f"{'':<{id_w}} check: {_describe(r.check)}")
 
 
 def _describe(check: HostCheck) -> str:

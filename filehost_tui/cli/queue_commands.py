@@ -9,6 +9,7 @@ from filehost_tui.cli.output import stream_lines
 from filehost_tui.cli.path_list import read_paths
 from filehost_tui.config import env_key
 from filehost_tui.context import Context
+from filehost_tui.disabled_hosts import disabled_hosts, how_to_enable
 from filehost_tui.engine.queue_reads import UploadFilter
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import UserError
@@ -33,6 +34,14 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
         printable(f"queued upload {u.id}: {u.item} -> {u.host}") + "\n"
         for u in ctx.reads.rows_by_id(ids)
     )
+    disabled = disabled_hosts(ctx.config)
+    for host in dict.fromkeys(args.host):
+        if host in disabled:
+            print(
+                f"filehost-tui: warning: host {host} is disabled, so these uploads wait; "
+                + how_to_enable(host, ctx.paths.config_file),
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -11,11 +11,17 @@ import argparse
 import heapq
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from filehost_tui.cli.durations import age_seconds
 from filehost_tui.cli.output import stream_lines
 from filehost_tui.context import Context
+from filehost_tui.disabled_hosts import (
+    WAITING_DISABLED,
+    disabled_hosts,
+    how_to_enable,
+    waiting_reason,
+)
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import UserError
@@ -57,7 +63,9 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def upload_dict(u: UploadRow) -> dict[str, object]:
+def upload_dict(u: UploadRow, disabled: Collection[str] = ()) -> dict[str, object]:
+    """`waiting_reason`: why a pending upload cannot start (its host is `disabled`), or null;
+    `status` stays the state's name."""
     return {
         "id": u.id,
         "item_id": u.item_id,
@@ -73,15 +81,20 @@ def upload_dict(u: UploadRow) -> dict[str, object]:
         "error_message": u.error_message,
         "download_url": u.url,
         "file_id": u.file_id,
+        "waiting_reason": WAITING_DISABLED
+        if u.status == "pending" and u.host in disabled
+        else None,
     }
 
 
-def text_line(u: UploadRow) -> str:
+def text_line(u: UploadRow, disabled: Collection[str] = ()) -> str:
     pct = 100 * u.uploaded / u.total if u.total else 0.0
     tail = u.url or (f"{u.error_kind}: {u.error_message}" if u.error_message else "")
     name = printable(u.item)[:30]
+    waiting = waiting_reason(u.status, u.host, disabled)
+    status = f"waiting: {waiting}" if waiting else u.status
     return (
-        f"{u.id:>5}  {name:<30}  {u.host:<11}  {u.status:<9}  {pct:5.1f}%  "
+        f"{u.id:>5}  {name:<30}  {u.host:<11}  {status:<9}  {pct:5.1f}%  "
         f"{human_size(u.total):>10}  retries {u.retries}  "
         f"{printable(tail)}"
     ).rstrip() + "\n"
@@ -96,15 +109,17 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         rows = reads.iter_rows(flt)
     else:
         return _attention_and_recent(ctx)
+    disabled = disabled_hosts(ctx.config)
     if args.json:
-        stream_lines(_json_document(rows))
+        stream_lines(_json_document(rows, disabled))
     elif args.jsonl:
-        stream_lines(_ENCODER.encode(upload_dict(u)) + "\n" for u in rows)
+        stream_lines(_ENCODER.encode(upload_dict(u, disabled)) + "\n" for u in rows)
     else:
-        shown = _Counted(rows)
-        stream_lines(text_line(u) for u in shown)
+        shown = _Counted(rows, disabled)
+        stream_lines(text_line(u, disabled) for u in shown)
         if not shown.count:
             print(_nothing(ctx))
+        _say_how_to_enable(ctx, shown.waiting)
     return 0
 
 
@@ -123,12 +138,12 @@ def _filter(ctx: Context, args: argparse.Namespace) -> UploadFilter:
     )
 
 
-def _json_document(rows: Iterator[UploadRow]) -> Iterator[str]:
+def _json_document(rows: Iterator[UploadRow], disabled: Collection[str]) -> Iterator[str]:
     """The same document `json.dumps({"uploads": [...]})` would give, written a page at a time
     (one encoder call per page: per row, the call itself cost more than the encoding)."""
     yield '{"uploads": ['
     for n, page in enumerate(_pages(rows)):
-        yield (", " if n else "") + _ENCODER.encode([upload_dict(u) for u in page])[1:-1]
+        yield (", " if n else "") + _ENCODER.encode([upload_dict(u, disabled) for u in page])[1:-1]
     yield "]}\n"
 
 
@@ -144,27 +159,42 @@ def _pages(rows: Iterator[UploadRow], size: int = 1000) -> Iterator[list[UploadR
 
 
 class _Counted:
-    """Pass rows through and count them, so "nothing matched" needs no second query."""
+    """Pass rows through and count them, so "nothing matched" needs no second query; note the
+    hosts of rows that wait because their host is `disabled`."""
 
-    def __init__(self, rows: Iterator[UploadRow]) -> None:
+    def __init__(self, rows: Iterator[UploadRow], disabled: Collection[str]) -> None:
         self.rows = rows
+        self.disabled = disabled
         self.count = 0
+        self.waiting: set[str] = set()
 
     def __iter__(self) -> Iterator[UploadRow]:
         for row in self.rows:
             self.count += 1
+            if waiting_reason(row.status, row.host, self.disabled):
+                self.waiting.add(row.host)
             yield row
+
+
+def _say_how_to_enable(ctx: Context, hosts: Collection[str]) -> None:
+    for host in sorted(hosts):
+        print(
+            f"uploads for {host} wait: the host is disabled; "
+            + how_to_enable(host, ctx.paths.config_file)
+        )
 
 
 def _attention_and_recent(ctx: Context) -> int:
     reads = ctx.reads
     recent = reads.newest(UploadFilter(statuses=HISTORY), RECENT)[::-1]
     attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
-    shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id))
-    stream_lines(text_line(u) for u in shown)
+    disabled = disabled_hosts(ctx.config)
+    shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id), disabled)
+    stream_lines(text_line(u, disabled) for u in shown)
     if not shown.count:
         print(_nothing(ctx))
         return 0
+    _say_how_to_enable(ctx, shown.waiting)
     more = reads.count(UploadFilter(statuses=HISTORY)) - len(recent)
     if more > 0:
         print(

@@ -148,7 +148,7 @@ class FilehostApp(App[int]):
             rows, seq = load_window(self.session.config.tui.history_rows)
         else:
             rows, seq = changed_rows(seq)
-        hosts = host_summaries(now)
+        hosts = host_summaries(now, self.session.disabled_hosts)
         live = speeds = None
         engine = self.engine
         if engine is not None:

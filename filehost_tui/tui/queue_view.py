@@ -9,6 +9,7 @@ written since (by change number), and counts come from the per-(host, status) co
 from __future__ import annotations
 
 import heapq
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from filehost_tui.ages import parse_age
@@ -105,6 +106,8 @@ class HostSummary:
     active_total: int = 0
     backoff_until: float | None = None
     auth_failing: bool = False
+    disabled: bool = False
+    """config.toml turns the host off: its pending uploads wait until it is enabled."""
 
     @property
     def is_paused(self) -> bool:
@@ -112,9 +115,10 @@ class HostSummary:
         return self.paused > 0 and self.active == 0 and self.queued == 0
 
 
-def host_summaries(now: float) -> dict[str, HostSummary]:
+def host_summaries(now: float, disabled: Collection[str] = ()) -> dict[str, HostSummary]:
     """Counts per host and status (kept counters), the bytes of active transfers, and signs of
-    trouble: each an index search over unfinished rows only."""
+    trouble: each an index search over unfinished rows only. `disabled`: hosts config.toml turns
+    off."""
     reads = _reads()
     db = reads.db
     counts: dict[str, dict[str, int]] = {}
@@ -157,5 +161,6 @@ def host_summaries(now: float) -> dict[str, HostSummary]:
             active_total=total,
             backoff_until=due if due is not None and due > now else None,
             auth_failing=host in auth,
+            disabled=host in disabled,
         )
     return result

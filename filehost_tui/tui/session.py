@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import peewee
 
 from filehost_tui.config import Config
+from filehost_tui.disabled_hosts import disabled_hosts
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.paths import AppPaths
@@ -55,6 +56,11 @@ class TuiSession:
     """Seconds between updates of the table from engine progress events (see progress_throttle)."""
     ui_clock: Callable[[], float] = field(default=time.monotonic)
     """Paces the table's progress updates; tests pass a clock they advance by hand."""
+
+    @property
+    def disabled_hosts(self) -> frozenset[str]:
+        """Hosts config.toml turns off: their uploads wait (see disabled_hosts.py)."""
+        return disabled_hosts(self.config)
 
     @property
     def mode_label(self) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from filehost_tui.disabled_hosts import WAITING_DISABLED, how_to_enable, waiting_reason
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
@@ -38,9 +41,17 @@ class UploadDetails:
     started_ts: float | None
     finished_ts: float | None
     next_attempt_ts: float
+    to_start: str | None = None
+    """What the user must do before this upload can start (its host is disabled), or None."""
 
     @classmethod
-    def from_row(cls, u: FileHostUpload) -> UploadDetails:
+    def from_row(
+        cls, u: FileHostUpload, disabled: Collection[str] = (), config_file: Path | None = None
+    ) -> UploadDetails:
+        """`disabled`: hosts config.toml (at `config_file`) turns off."""
+        to_start = None
+        if waiting_reason(u.status, u.host_name, disabled):
+            to_start = f"{u.host_name} is disabled: " + how_to_enable(u.host_name, config_file)
         return cls(
             id=u.id,
             item=u.item.name,
@@ -61,6 +72,7 @@ class UploadDetails:
             started_ts=u.started_ts,
             finished_ts=u.finished_ts,
             next_attempt_ts=u.next_attempt_ts,
+            to_start=to_start,
         )
 
     def _archive_text(self) -> str:
@@ -76,7 +88,7 @@ class UploadDetails:
             ("item", f"{self.item} ({self.kind})"),
             ("path", self.path),
             ("host", self.host),
-            ("status", self.status),
+            ("status", f"waiting: {WAITING_DISABLED}" if self.to_start else self.status),
             ("progress", f"{progress} {pct}".strip()),
             ("attempts", f"{self.attempts} ({self.retries} retries)"),
             ("link", self.url or "-"),
@@ -86,7 +98,9 @@ class UploadDetails:
             ("started", fmt.timestamp(self.started_ts)),
             ("finished", fmt.timestamp(self.finished_ts)),
         ]
-        if self.status == "pending" and self.next_attempt_ts > now:
+        if self.to_start:
+            rows.append(("to start", self.to_start))
+        elif self.status == "pending" and self.next_attempt_ts > now:
             when = fmt.timestamp(self.next_attempt_ts)
             rows.append(("next try", f"{when} (in {fmt.countdown(self.next_attempt_ts - now)})"))
         if self.error_kind or self.error_message:

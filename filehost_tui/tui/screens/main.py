@@ -39,6 +39,7 @@ from filehost_tui.tui.screens import confirm_texts
 from filehost_tui.tui.screens.add_modal import AddModal, AddRequest
 from filehost_tui.tui.screens.confirm import ConfirmScreen
 from filehost_tui.tui.screens.details import DetailsScreen, UploadDetails
+from filehost_tui.tui.screens.hosts import HostsScreen
 from filehost_tui.tui.screens.stats import StatsScreen
 from filehost_tui.tui.session import TuiSession
 from filehost_tui.tui.widgets.bandwidth import BandwidthPanel
@@ -83,7 +84,7 @@ class MainScreen(Screen):
         yield HostsPanel(id="hosts")
         yield BandwidthPanel(id="bandwidth")
         yield FilterBar(id="filter")
-        yield UploadsTable(self.clock, id="uploads")
+        yield UploadsTable(self.clock, self.session.disabled_hosts, id="uploads")
         yield Footer(compact=True)
 
     @property
@@ -134,6 +135,9 @@ class MainScreen(Screen):
             self.query_one(BandwidthPanel).show_current(sum(self.host_speed.values()))
         self.summaries = message.hosts
         self.query_one(HostsPanel).show(message.hosts, self.host_speed, message.now)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, HostsScreen):
+                screen.show(message.hosts, self.host_speed, message.now)
         if _key_state(table.selected_row()) != selected:
             self.refresh_bindings()  # the footer is rebuilt: only when the keys' state changed
 
@@ -156,6 +160,9 @@ class MainScreen(Screen):
                 rate = table.live.get(upload_id, Live(0, 0, 0.0)).bytes_per_s
             live[upload_id] = Live(row.uploaded, row.total, rate)
         return live
+
+    def on_resize(self) -> None:
+        self.query_one(HostsPanel).refit()
 
     def on_bandwidth_read(self, message: BandwidthRead) -> None:
         self.query_one(BandwidthPanel).show_series(message.series, message.peak)
@@ -312,7 +319,9 @@ class MainScreen(Screen):
         upload_id = self.table.selected_id()
         if upload_id is None:
             return
-        details = UploadDetails.from_row(self.session.queue.get(upload_id))
+        session = self.session
+        upload = session.queue.get(upload_id)
+        details = UploadDetails.from_row(upload, session.disabled_hosts, session.paths.config_file)
         self.app.push_screen(DetailsScreen(details, self.clock()))
 
     def action_copy_link(self) -> None:
@@ -324,6 +333,15 @@ class MainScreen(Screen):
             return
         self.app.copy_to_clipboard(row.url)
         self.notify(f"copied {row.url}")
+
+    def action_hosts(self) -> None:
+        config_file = self.session.paths.config_file
+        self.app.push_screen(
+            HostsScreen(config_file, self.summaries, self.host_speed, self.clock())
+        )
+
+    def on_hosts_panel_more_wanted(self, _: HostsPanel.MoreWanted) -> None:
+        self.action_hosts()
 
     def action_stats(self) -> None:
         self.app.push_screen(StatsScreen(self.session.metrics.stats))

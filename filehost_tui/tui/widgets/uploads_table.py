@@ -11,13 +11,14 @@ older pages the user asked for (up or page-up on the top row), and what the `/` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from filehost_tui.disabled_hosts import waiting_reason
 from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.bindings import table_bindings
@@ -51,12 +52,18 @@ ADD_AT_ONCE = 500
 every key waiting for about 1.4 s; in slices, keys are answered between them."""
 
 
-def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
-    """The eight cells of a row; `live` (engine memory) beats the database's byte count."""
+def render_cells(
+    row: UploadRow, live: Live | None, now: float, disabled: Collection[str] = ()
+) -> Cells:
+    """The eight cells of a row; `live` (engine memory) beats the database's byte count. A
+    pending upload of a `disabled` host reads "waiting" and, as its tail, why."""
     uploading = row.status == "uploading"
     status = row.status
+    waiting = waiting_reason(row.status, row.host, disabled)
     if uploading and live is not None and live.phase != "uploading":
         status = live.phase
+    elif waiting:
+        status = "waiting"
     elif row.status == "pending" and row.next_attempt_ts > now:
         status = f"retry {fmt.countdown(row.next_attempt_ts - now)}"
     done, total = (live.uploaded, live.total) if uploading and live else (row.uploaded, row.total)
@@ -68,6 +75,8 @@ def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
         pct = ""
     if row.status == "completed" and row.url:
         tail = fmt.short_link(row.url)
+    elif waiting:
+        tail = waiting
     elif row.error_kind and row.status in ("failed", "pending", "paused"):
         tail = fmt.short_error(row.error_kind, row.error_message)
     else:
@@ -90,9 +99,13 @@ class UploadsTable(DataTable):
     class OlderWanted(Message):
         """The cursor tried to go above the top row: older history is wanted."""
 
-    def __init__(self, clock: Callable[[], float], **kwargs) -> None:
+    def __init__(
+        self, clock: Callable[[], float], disabled_hosts: Collection[str] = (), **kwargs
+    ) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.clock = clock
+        self.disabled_hosts = disabled_hosts
+        """Hosts config.toml turns off: their pending rows say they wait."""
         self.known: dict[int, UploadRow] = {}
         self.live: dict[int, Live] = {}
         self.row_filter = RowFilter()
@@ -186,7 +199,7 @@ class UploadsTable(DataTable):
             row = self.known[upload_id]
             if upload_id in self._cells or not self.row_filter.matches(row):
                 continue  # the filter changed while it waited
-            cells = render_cells(row, self.live.get(upload_id), now)
+            cells = render_cells(row, self.live.get(upload_id), now, self.disabled_hosts)
             self._cells[upload_id] = cells
             self.add_row(*cells, key=str(upload_id))
 
@@ -214,7 +227,7 @@ class UploadsTable(DataTable):
         row = self.known.get(upload_id)
         if old is None or row is None:
             return
-        cells = render_cells(row, self.live.get(upload_id), now)
+        cells = render_cells(row, self.live.get(upload_id), now, self.disabled_hosts)
         if cells == old:
             return
         self._cells[upload_id] = cells

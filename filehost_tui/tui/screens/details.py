@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.engine.volumes import sent_name, volume_name
 from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 
@@ -38,6 +40,8 @@ class UploadDetails:
     started_ts: float | None
     finished_ts: float | None
     next_attempt_ts: float
+    volume: int = 0
+    volumes: int = 0
 
     @classmethod
     def from_row(cls, u: FileHostUpload) -> UploadDetails:
@@ -61,7 +65,15 @@ class UploadDetails:
             started_ts=u.started_ts,
             finished_ts=u.finished_ts,
             next_attempt_ts=u.next_attempt_ts,
+            volume=u.volume,
+            volumes=u.volumes,
         )
+
+    def _volume_text(self) -> str:
+        """Which volume, and the name the host got: the parts a downloader joins with `cat`."""
+        whole = sent_name(self.kind, self.item, Path(self.path))
+        name = volume_name(whole, self.volume, self.volumes)
+        return f"{self.volume} of {self.volumes}: {name} (cat {whole}.* > {whole} joins them)"
 
     def _archive_text(self) -> str:
         """The archive is deleted once every host of the item is done; say so, not a dead path."""
@@ -75,6 +87,7 @@ class UploadDetails:
         rows = [
             ("item", f"{self.item} ({self.kind})"),
             ("path", self.path),
+            *([("volume", self._volume_text())] if self.volumes else []),
             ("host", self.host),
             ("status", self.status),
             ("progress", f"{progress} {pct}".strip()),

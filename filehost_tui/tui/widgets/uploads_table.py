@@ -22,7 +22,7 @@ from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.bindings import table_bindings
 from filehost_tui.tui.messages import Live
-from filehost_tui.tui.queue_view import UploadRow
+from filehost_tui.tui.queue_view import STATUS_WIDTH, UploadRow, item_label, shown_phase
 from filehost_tui.tui.row_filter import RowFilter
 
 COLUMNS = (
@@ -35,7 +35,7 @@ COLUMNS = (
     ("retries", "R"),
     ("tail", "link / error"),
 )
-FIXED = {"host": 10, "status": 9, "pct": 4, "size": 6, "speed": 6, "retries": 1}
+FIXED = {"host": 10, "status": STATUS_WIDTH, "pct": 4, "size": 6, "speed": 6, "retries": 1}
 STATUS_STYLE = {
     "uploading": "bold",
     "completed": "green",
@@ -55,8 +55,8 @@ def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
     """The eight cells of a row; `live` (engine memory) beats the database's byte count."""
     uploading = row.status == "uploading"
     status = row.status
-    if uploading and live is not None and live.phase != "uploading":
-        status = live.phase
+    if uploading:
+        status = shown_phase(row, live.phase if live is not None else status)
     elif row.status == "pending" and row.next_attempt_ts > now:
         status = f"retry {fmt.countdown(row.next_attempt_ts - now)}"
     done, total = (live.uploaded, live.total) if uploading and live else (row.uploaded, row.total)
@@ -73,7 +73,7 @@ def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
     else:
         tail = ""
     return (
-        Text(printable(row.item)),  # Text, not str: a DataTable reads a str as markup
+        Text(printable(item_label(row))),  # Text, not str: a DataTable reads a str as markup
         row.host,
         Text(status, style=STATUS_STYLE.get(row.status, "")),
         pct,

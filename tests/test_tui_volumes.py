@@ -12,6 +12,7 @@ from filehost_tui.engine.events import UploadProgress
 from filehost_tui.engine.volumes import host_limit
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.messages import ProgressUpdated
+from filehost_tui.tui.queue_view import UploadRow, item_label, shown_phase
 from tests.tui_support import MiB, make_file, make_session, settle
 
 VOLUME = 100 * MiB
@@ -103,3 +104,13 @@ async def test_the_details_of_a_volume_name_the_part_the_host_got(app):
 
 def test_volumes_grouped_at_80x24(app, snap_compare):
     assert snap_compare(app, terminal_size=(80, 24), run_before=sending_volume_2)
+
+
+def test_a_long_volume_count_is_shortened_to_fit_the_status_column():
+    row = UploadRow(1, 1, "x", "catbox", "uploading", 0, 9, 0, None, None, None, 0.0)
+    twelfth = row._replace(volume=12, volumes=30)
+    assert shown_phase(twelfth, "uploading") == "vol 12/30"
+    assert shown_phase(twelfth, "volume 12/30") == "vol 12/30"
+    assert shown_phase(twelfth, "hashing") == "hashing"  # reading CRCs before its range
+    assert shown_phase(row, "uploading") == "uploading"
+    assert item_label(twelfth) == "├ 12/30 x"

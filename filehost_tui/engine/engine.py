@@ -104,8 +104,9 @@ class Engine:
         self._sink = sink
         self._spawn = spawn or _thread_spawn
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.host_limits = HostLimits(registry.specs, config, paths.account_limits)
-        self.queue = QueueStore(db, host_limits=self.host_limits)
+        self.queue = QueueStore(
+            db, host_limits=HostLimits(registry.specs, config, paths.account_limits)
+        )
         self.reads = QueueReads(db)
         self.metrics = MetricsStore(db)
         self.control = Control(self.queue, paths, keep_archives=config.limits.keep_archives)

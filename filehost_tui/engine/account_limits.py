@@ -41,12 +41,15 @@ def read_account_limits(path: Path) -> dict[str, int]:
 def remember_account_limits(path: Path, checked: Mapping[str, int | None]) -> None:
     """Record what the checks of these hosts reported; None forgets a host (its account no
     longer reports a limit). Other hosts keep what their own last check said."""
-    limits = read_account_limits(path)
+    before = read_account_limits(path)
+    limits = dict(before)
     for host, limit in checked.items():
         if limit:
             limits[host] = limit
         else:
             limits.pop(host, None)
+    if limits == before:
+        return  # nothing learned: no file written (a home keeps only what it needs)
     data = json.dumps(limits, indent=1, sort_keys=True) + "\n"
     private_dir(path.parent)
     atomic_write_private(path, data.encode())

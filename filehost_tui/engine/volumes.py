@@ -28,12 +28,12 @@ class HostLimit:
     """The most a host takes in one piece, and how items over it are cut."""
 
     accepts: int | None  # bytes; None = no limit known
-    source: str  # where `accepts` comes from, for messages: "its spec", "its account", ...
+    source: str  # where `accepts` comes from, for messages: "from its spec", ...
     volume_size: int | None  # `accepts`, or the user's smaller split_size
     split_files: bool = True  # False: a plain file over `accepts` is refused, not cut
 
     def describe(self, host: str) -> str:
-        """ "katfile's limit of 2.0 GiB (from its last account check)"."""
+        """As messages say it: `katfile's limit of 2.0 GiB (from its last account check)`."""
         return f"{host}'s limit of {human_size(self.accepts or 0)} ({self.source})"
 
 

@@ -44,6 +44,7 @@ class Limits:
     max_concurrent: int = 4
     max_upload_speed: int = 0
     keep_archives: bool = False
+    split_files: bool = True  # False: a plain file over a host's limit is refused, not cut
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
-from filehost_tui.engine.volumes import split_limit
+from filehost_tui.engine.volumes import HostLimits
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.hosts.spec_loader import load_specs
@@ -73,11 +73,8 @@ class Context:
     def metrics(self) -> MetricsStore:
         return MetricsStore(self.db)
 
-    def host_limits(self) -> dict[str, int | None]:
-        return {
-            host_id: split_limit(spec.max_file_size, self.config.host(host_id))
-            for host_id, spec in self.registry.specs.items()
-        }
+    def host_limits(self) -> HostLimits:
+        return HostLimits(self.registry.specs, self.config, self.paths.account_limits)
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -56,6 +56,11 @@ class AppPaths:
         return self.cache_dir / "archives"
 
     @property
+    def account_limits(self) -> Path:
+        """What each host's last account check said it takes (engine/account_limits.py)."""
+        return self.data_dir / "account-limits.json"
+
+    @property
     def runner_lock(self) -> Path:
         return self.data_dir / "runner.lock"
 

@@ -9,12 +9,14 @@ import keyring
 import pytest
 from keyring.backends import null
 
+from filehost_tui.config import HostSettings
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.volumes import host_limit
 from filehost_tui.redact import SECRETS
 
-HOSTS = {"alpha": None, "beta": None, "tiny": 10}
+HOSTS = {"alpha": None, "beta": None, "tiny": host_limit(10, HostSettings())}
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from filehost_tui.demo.fake_server import FakeHost
@@ -12,7 +15,15 @@ from filehost_tui.engine.database import SCHEMA_VERSION, open_database
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.zip_stream import build_archive
 from tests.cli_support import run_main
-from tests.engine_harness import all_finished, make_home, start_engine, upload_all, wait_until
+from tests.engine_harness import (
+    REPO,
+    all_finished,
+    cli,
+    make_home,
+    start_engine,
+    upload_all,
+    wait_until,
+)
 
 SPLIT = 400_000
 
@@ -159,3 +170,47 @@ def test_a_database_from_before_volumes_is_migrated(tmp_path):
     assert {"volume", "volumes", "volume_offset"} <= columns
     assert indexes.get("file_host_uploads_item_id_host_name_volume") == 1
     assert "file_host_uploads_item_id_host_name" not in indexes
+
+
+def test_a_runner_killed_mid_volume_sends_that_volume_again_and_no_other(tmp_path):
+    folder = gallery(tmp_path / "Trip")
+    whole = build_archive(folder, tmp_path / "expected" / "Trip.zip").read_bytes()
+    with FakeHost("0x0") as zx:
+        # a client-side cap, so volume 2 is still on the wire when the runner dies
+        settings = {"0x0": f"split_size = {SPLIT}\nmax_connections = 1\nmax_upload_speed = 100000"}
+        paths = make_home(tmp_path / "home", {"0x0": zx}, settings)
+        assert cli(paths, "add", str(folder), "--host", "0x0").returncode == 0
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "filehost_tui", "--home", str(paths.data_dir), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        try:
+            wait_until(lambda: volume_rows(paths)[2][1] > 0, 60, "volume 2 on the wire")
+        finally:
+            runner.send_signal(signal.SIGKILL)
+            runner.wait()
+        link_of_1 = volume_rows(paths)[1][2]
+        assert volume_rows(paths)[1][0] == "completed" and link_of_1
+
+        done = cli(paths, "run", "--until-idle", timeout=120)
+
+        assert done.returncode == 0, done.stderr
+        final = volume_rows(paths)
+        assert [final[v][0] for v in (1, 2, 3)] == ["completed"] * 3
+        assert final[1][2] == link_of_1
+        assert zx.upload_attempts == 4  # volume 2 twice, the others once
+        received = sorted(zx.received, key=lambda f: f.name)
+        assert [f.name for f in received] == ["Trip.zip.001", "Trip.zip.002", "Trip.zip.003"]
+        assert [f.md5 for f in received] == [md5(p) for p in slices(whole, SPLIT)]
+
+
+def volume_rows(paths) -> dict[int, tuple[str, int, str | None]]:
+    """volume -> (status, uploaded bytes, link), read afresh from the database file."""
+    with sqlite3.connect(paths.database) as conn:
+        found = conn.execute(
+            "SELECT volume, status, uploaded_bytes, download_url FROM file_host_uploads"
+        ).fetchall()
+    conn.close()
+    return {v: (status, sent, url) for v, status, sent, url in found}

@@ -19,6 +19,7 @@ from filehost_tui.cli.spec_commands import cmd_hosts_test, cmd_hosts_validate
 from filehost_tui.config import env_key
 from filehost_tui.context import Context
 from filehost_tui.credentials import credential_state, lookup_credentials
+from filehost_tui.engine.account_limits import learned_limit, remember_account_limits
 from filehost_tui.errors import UploadError, UserError
 from filehost_tui.hosts.client import AccountInfo, HostClient, effective_bases
 from filehost_tui.hosts.spec import DEFAULT_BASE, HostSpec
@@ -72,6 +73,7 @@ def cmd_hosts(ctx: Context, args: argparse.Namespace) -> int:
     rows = [_row(ctx, spec) for spec in specs]
     if args.check:
         rows = _with_checks(ctx, specs, rows)
+        _remember_limits(ctx, specs, rows)
     if args.json:
         document = {"hosts": [asdict(r) for r in rows], "errors": list(ctx.registry.errors)}
         print(json.dumps(document, ensure_ascii=False))
@@ -112,6 +114,18 @@ def _with_checks(ctx: Context, specs: list[HostSpec], rows: list[HostRow]) -> li
     with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="check") as pool:
         checks = list(pool.map(lambda pair: _check(ctx, *pair), zip(specs, rows, strict=True)))
     return [replace(r, check=c) for r, c in zip(rows, checks, strict=True)]
+
+
+def _remember_limits(ctx: Context, specs: list[HostSpec], rows: list[HostRow]) -> None:
+    """What the accounts said they take, for the next `add` to cut volumes by (see
+    engine/account_limits.py); a host that was not checked keeps what it had."""
+    learned = {
+        spec.id: learned_limit(row.check.max_file_size, spec.max_file_size)
+        for spec, row in zip(specs, rows, strict=True)
+        if row.check is not None and row.check.status == "ok" and row.check.verified
+    }
+    if learned:
+        remember_account_limits(ctx.paths.account_limits, learned)
 
 
 def _check(ctx: Context, spec: HostSpec, row: HostRow) -> HostCheck:

@@ -23,6 +23,7 @@ from filehost_tui.credentials import (
     read_credentials_file,
     store_credentials,
 )
+from filehost_tui.engine.account_limits import learned_limit, remember_account_limits
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.hosts.client import AccountInfo, HostClient, check_sendable
 from filehost_tui.hosts.spec import HostSpec
@@ -80,6 +81,9 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
         if info is None:
             return 1
     where = store_credentials(spec.id, values, ctx.paths)
+    if info is not None and info.verified:
+        limit = learned_limit(info.max_file_size, spec.max_file_size)
+        remember_account_limits(ctx.paths.account_limits, {spec.id: limit})
     place = "the OS keyring" if where == "keyring" else f"{where} (private, mode 600)"
     print(f"{spec.name}: {_verdict(info)}; stored in {place}")
     _note_env_overrides(spec, values)

@@ -45,7 +45,7 @@ from filehost_tui.engine.runner_lock import Holder, RunnerLock
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
-from filehost_tui.engine.volumes import split_limit
+from filehost_tui.engine.volumes import HostLimits
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.hosts.transfer import close_thread_transfers
@@ -105,10 +105,7 @@ class Engine:
         self._spawn = spawn or _thread_spawn
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.queue = QueueStore(
-            db,
-            host_limits={
-                h: split_limit(s.max_file_size, config.host(h)) for h, s in registry.specs.items()
-            },
+            db, host_limits=HostLimits(registry.specs, config, paths.account_limits)
         )
         self.reads = QueueReads(db)
         self.metrics = MetricsStore(db)

@@ -21,10 +21,11 @@ from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.states import Action, IllegalTransition, Status, target
-from filehost_tui.engine.volumes import volume_ranges
+from filehost_tui.engine.volumes import HostLimit, volume_ranges
 from filehost_tui.engine.zip_stream import plan_folder
 from filehost_tui.errors import ErrorKind, UploadError, UserError
 from filehost_tui.file_names import name_text
+from filehost_tui.units import human_size
 
 # what claim() reads: the row's state and what the upload needs of its item
 _CLAIM_COLUMNS = (
@@ -72,6 +73,36 @@ def _batches(items: Sequence[_NewItem], size: int = 500) -> Iterable[Sequence[_N
         yield items[start : start + size]
 
 
+def _cut(item: _NewItem, limit: HostLimit | None) -> bool:
+    """Whether the item goes up as volumes: it is over the limit, and it is a folder or the
+    user lets files be split (`[limits] split_files`)."""
+    if limit is None or limit.volume_size is None or item.upload_size <= limit.volume_size:
+        return False
+    return item.kind == "folder" or limit.split_files
+
+
+def _check_fits(item: _NewItem, host: str, limit: HostLimit | None) -> None:
+    """A file the user will not have split must fit the host whole; say so before queueing."""
+    if limit is None or _cut(item, limit) or limit.accepts is None:
+        return
+    if item.upload_size > limit.accepts:
+        raise UserError(
+            f"{item.path}: {human_size(item.upload_size)} is over {limit.describe(host)} "
+            "and split_files = false under [limits] in config.toml; pick another host, or "
+            "remove that line to send it as volumes"
+        )
+
+
+def _volumes(item: _NewItem, limit: HostLimit | None) -> list[tuple[int, int, int, int]]:
+    """(volume, volumes, offset, length) of each row: one for the whole item, or one per
+    volume when the item is larger than the host takes."""
+    if not _cut(item, limit):
+        return [(0, 0, 0, item.upload_size)]
+    assert limit is not None and limit.volume_size is not None
+    ranges = volume_ranges(item.upload_size, limit.volume_size)
+    return [(n, len(ranges), off, size) for n, (off, size) in enumerate(ranges, start=1)]
+
+
 def file_fingerprint(path: Path) -> str:
     st = path.stat()
     return hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
@@ -82,15 +113,15 @@ class QueueStore:
         self,
         db: peewee.SqliteDatabase,
         *,
-        host_limits: Mapping[str, int | None] | None = None,
+        host_limits: Mapping[str, HostLimit | None] | None = None,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 30.0,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        """`host_limits` maps each known host id to the largest upload it gets in one piece
-        (None = no limit); larger items are queued as volumes of that size."""
+        """`host_limits` maps each known host id to what it takes in one piece (None = no
+        limit); larger items are queued as volumes (engine/volumes.py)."""
         self.db = db
-        self.host_limits = dict(host_limits or {})
+        self.host_limits = host_limits if host_limits is not None else {}
         self.clock = clock
         self.lease_seconds = lease_seconds
         self.jitter = jitter
@@ -119,11 +150,17 @@ class QueueStore:
             if item.path in seen:
                 raise UserError(f"{item.path} is given twice; name each path once")
             seen.add(item.path)
+        limits = {host: self.host_limits.get(host) for host in hosts}  # one look each per add
+        for item in items:
+            for host, limit in limits.items():
+                _check_fits(item, host, limit)
         with self.db.atomic():
             self._check_not_queued([item.path for item in items], hosts)
-            return self._insert_rows(items, hosts)
+            return self._insert_rows(items, limits)
 
-    def _insert_rows(self, items: Sequence[_NewItem], hosts: Sequence[str]) -> list[int]:
+    def _insert_rows(
+        self, items: Sequence[_NewItem], limits: Mapping[str, HostLimit | None]
+    ) -> list[int]:
         """Rows for many paths in a few statements, 500 paths a statement (a statement a row
         made `add` of thousands of small files take seconds); ids in the order of items, then
         hosts, then volumes."""
@@ -146,8 +183,8 @@ class QueueStore:
                 dict(item=item_ids[str(i.path)], host_name=host, volume=volume, volumes=volumes,
                      volume_offset=offset, total_bytes=length, created_ts=now)
                 for i in batch
-                for host in hosts
-                for volume, volumes, offset, length in self._volumes(i, host)
+                for host, limit in limits.items()
+                for volume, volumes, offset, length in _volumes(i, limit)
             ]  # fmt: skip
             made_uploads = (
                 FileHostUpload.insert_many(uploads)
@@ -162,14 +199,6 @@ class QueueStore:
             by_key = {(r.item_id, r.host_name, r.volume): r.id for r in made_uploads}
             ids += [by_key[(u["item"], u["host_name"], u["volume"])] for u in uploads]
         return ids
-
-    def _volumes(self, item: _NewItem, host: str) -> list[tuple[int, int, int, int]]:
-        """(volume, volumes, offset, length) of each row: one for the whole item, or one per
-        volume when the item is larger than the host takes."""
-        ranges = volume_ranges(item.upload_size, self.host_limits.get(host))
-        if not ranges:
-            return [(0, 0, 0, item.upload_size)]
-        return [(n, len(ranges), off, size) for n, (off, size) in enumerate(ranges, start=1)]
 
     def _inspect(self, path: Path, name: str | None) -> _NewItem:
         path = path.expanduser().absolute()

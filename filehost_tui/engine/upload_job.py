@@ -33,10 +33,9 @@ from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore, file_fingerprint
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Completion, Outcome
-from filehost_tui.engine.volumes import volume_name
+from filehost_tui.engine.volumes import sent_name, volume_name
 from filehost_tui.engine.zip_stream import file_range, plan_folder
 from filehost_tui.errors import ErrorKind, UploadError
-from filehost_tui.file_names import name_text
 from filehost_tui.hosts.wire import Body, BodySource, body_size
 from filehost_tui.paths import AppPaths
 from filehost_tui.redact import SECRETS, scrub
@@ -162,25 +161,37 @@ class UploadJob:
         job, host = self.job, self.host
         self.client = host.client()
         host.check_recent_auth_failure()
+        name = sent_name(job.kind, job.name, job.path)
         if job.volumes:
-            body, name = self._volume()
+            body, name = self._volume(), volume_name(name, job.volume, job.volumes)
         elif job.kind == "folder":
             plan = plan_folder(job.path)
-            body, name = BodySource(plan.size, plan.chunks), f"{job.name}.zip"
+            body = BodySource(plan.size, plan.chunks)
         else:
-            # the host gets a name it can take: undecodable bytes of a file name spelled _xNN
-            body, name = self._file(), name_text(job.path.name)
+            body = self._file()
         size = body_size(body)
         self.active.total = size
         if job.zip_path is not None or job.total_bytes != size:
             self.ctx.queue.set_archive(job.id, None, size)
-        limit = host.spec.max_file_size
-        if limit is not None and size > limit:
+        limit = self.ctx.queue.host_limits.get(job.host)
+        if limit is not None and limit.accepts is not None and size > limit.accepts:
+            # queued before the limit was known (an account check, a config change since)
             raise UploadError(
                 ErrorKind.TOO_LARGE,
-                f"{human_size(size)} is over {job.host}'s limit of {human_size(limit)}; split it",
+                f"{human_size(size)} is over {limit.describe(job.host)}; "
+                + self._split_hint(limit.accepts),
             )
         return body, name
+
+    def _split_hint(self, limit: int | None) -> str:
+        """What to do about an upload too large for the host: volumes are cut at `add`, so
+        the item must be queued again once the size it is cut to is right."""
+        job = self.job
+        where = f"under [hosts.{job.host}] in config.toml"
+        what = (
+            f"split_size = {limit} {where}" if limit else f"split_size {where} to a size it takes"
+        )
+        return f"set {what}, then cancel upload {job.id} and add {job.path} again to send it as volumes"
 
     def _file(self) -> Path:
         path = self.job.path
@@ -190,7 +201,7 @@ class UploadJob:
             )
         return path
 
-    def _volume(self) -> tuple[BodySource, str]:
+    def _volume(self) -> BodySource:
         """This row's slice of the item's bytes. Slices only fit together if every volume is cut
         from the same bytes, so the item must be as it was when it was queued."""
         job = self.job
@@ -209,13 +220,12 @@ class UploadJob:
             plan = plan_folder(job.path)
             self.active.phase = "hashing"
             plan.read_crcs(start, end)
-            ranged, name = plan.chunks, f"{job.name}.zip"
+            ranged = plan.chunks
         else:
             st = job.path.stat()
             entry = ArchiveEntry(job.path.name, job.path, st.st_size, st.st_mtime_ns)
-            ranged, name = partial(file_range, entry), name_text(job.path.name)
-        body = BodySource(job.total_bytes, lambda offset: ranged(start + offset, end))
-        return body, volume_name(name, job.volume, job.volumes)
+            ranged = partial(file_range, entry)
+        return BodySource(job.total_bytes, lambda offset: ranged(start + offset, end))
 
     def _transfer(self, path: Body, filename: str) -> tuple[str, str | None, float]:
         self.active.phase = "uploading"
@@ -301,6 +311,8 @@ class UploadJob:
                 self._persist(lambda: e.queue.requeue(job.id, lease=job.lease))
             return  # if even that failed, the next start takes the row back
         message = scrub(exc.message)
+        if exc.kind is ErrorKind.TOO_LARGE and "split_size" not in message:
+            message = f"{message}; {self._split_hint(None)}"  # the host's own limit is lower
         settings = self.host.settings
         status: list[Status] = []
 

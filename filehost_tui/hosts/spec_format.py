@@ -191,7 +191,8 @@ TABLE_LIST: tuple[Table, ...] = (
             Key(
                 "max_file_size",
                 "integer",
-                "Largest file in bytes; larger ones are refused at `add`.",
+                "Largest upload in bytes; a larger item is queued as volumes of this size "
+                "(or refused at `add`, for a file, with `[limits] split_files = false`).",
                 None,
             ),
             Key(

@@ -24,7 +24,33 @@ from filehost_tui.engine.queue_reads import (
 )
 from filehost_tui.engine.states import Status
 
-__all__ = ["HostSummary", "UploadRow"]  # UploadRow: the table and messages import it from here
+__all__ = ["HostSummary", "UploadRow", "item_label", "shown_phase"]
+# UploadRow: the table and messages import it from here
+
+
+STATUS_WIDTH = 10
+"""Characters of the uploads table's status column: `uploading`, `retry 10m`, `volume 2/5`."""
+
+
+def item_label(row: UploadRow) -> str:
+    """The item column. An item's volumes for a host are consecutive uploads, so their rows
+    stand together in volume order; each reads as part of one group and says which volume it
+    is before the name, where a narrow column still shows it: `┌ 1/3 Trip`, `├ 2/3 Trip`,
+    `└ 3/3 Trip`."""
+    if not row.volumes:
+        return row.item
+    mark = "┌" if row.volume == 1 else "└" if row.volume == row.volumes else "├"
+    return f"{mark} {row.volume}/{row.volumes} {row.item}"
+
+
+def shown_phase(row: UploadRow, phase: str) -> str:
+    """A running upload's status: a volume sending its bytes says which volume it is
+    (`volume 2/5`, or `vol 12/30` where that would not fit), attached to a runner too, whose
+    phase this process does not know; other phases (`hashing`) as the engine says them."""
+    volume = f"{row.volume}/{row.volumes}"
+    if not row.volumes or phase not in ("uploading", f"volume {volume}"):
+        return phase
+    return f"volume {volume}" if len(f"volume {volume}") <= STATUS_WIDTH else f"vol {volume}"
 
 
 def _reads() -> QueueReads:

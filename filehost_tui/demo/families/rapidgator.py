@@ -1,7 +1,8 @@
 """Rapidgator API v2 (simplified): token login, upload init with MD5 dedup, POST, poll upload_info.
 
 Errors answer HTTP 200 with the error in the JSON `status`/`details`, as the real API does, so a
-spec must look at the body, not only the HTTP status.
+spec must look at the body, not only the HTTP status. Option: `max_file_size`, the account's
+limit as `user/info` reports it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Rapidgator(Family):
     name = "rapidgator"
     link_step = "poll"
     token_steps = ("server", "poll", "account")
+    defaults = {"max_file_size": 50 * 2**30}  # what user/info reports the account may upload
 
     def __init__(self, ctx: Any) -> None:
         self._tokens: set[str] = set()
@@ -75,7 +77,8 @@ class Rapidgator(Family):
         if not self._token_ok(req.params()):
             return _error("Error: Invalid token")
         storage = {"total": 4 * 2**40, "left": 4 * 2**40}
-        user = {"is_premium": True, "storage": storage, "upload": {"max_file_size": 50 * 2**30}}
+        upload = {"max_file_size": self.options["max_file_size"]}
+        user = {"is_premium": True, "storage": storage, "upload": upload}
         return _ok({"user": user})
 
     def stale_token(self, req: Request) -> Reply:

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Label, Static
 
 from filehost_tui.disabled_hosts import WAITING_DISABLED, how_to_enable, waiting_reason
 from filehost_tui.engine.models import FileHostUpload
+from filehost_tui.engine.volumes import sent_name, volume_name
 from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 
@@ -43,6 +44,8 @@ class UploadDetails:
     next_attempt_ts: float
     to_start: str | None = None
     """What the user must do before this upload can start (its host is disabled), or None."""
+    volume: int = 0
+    volumes: int = 0
 
     @classmethod
     def from_row(
@@ -73,7 +76,15 @@ class UploadDetails:
             finished_ts=u.finished_ts,
             next_attempt_ts=u.next_attempt_ts,
             to_start=to_start,
+            volume=u.volume,
+            volumes=u.volumes,
         )
+
+    def _volume_text(self) -> str:
+        """Which volume, and the name the host got: the parts a downloader joins with `cat`."""
+        whole = sent_name(self.kind, self.item, Path(self.path))
+        name = volume_name(whole, self.volume, self.volumes)
+        return f"{self.volume} of {self.volumes}: {name} (cat {whole}.* > {whole} joins them)"
 
     def _archive_text(self) -> str:
         """The archive is deleted once every host of the item is done; say so, not a dead path."""
@@ -87,6 +98,7 @@ class UploadDetails:
         rows = [
             ("item", f"{self.item} ({self.kind})"),
             ("path", self.path),
+            *([("volume", self._volume_text())] if self.volumes else []),
             ("host", self.host),
             ("status", f"waiting: {WAITING_DISABLED}" if self.to_start else self.status),
             ("progress", f"{progress} {pct}".strip()),

@@ -23,7 +23,7 @@ from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.bindings import table_bindings
 from filehost_tui.tui.messages import Live
-from filehost_tui.tui.queue_view import UploadRow
+from filehost_tui.tui.queue_view import STATUS_WIDTH, UploadRow, item_label, shown_phase
 from filehost_tui.tui.row_filter import RowFilter
 
 COLUMNS = (
@@ -36,7 +36,7 @@ COLUMNS = (
     ("retries", "R"),
     ("tail", "link / error"),
 )
-FIXED = {"host": 10, "status": 9, "pct": 4, "size": 6, "speed": 6, "retries": 1}
+FIXED = {"host": 10, "status": STATUS_WIDTH, "pct": 4, "size": 6, "speed": 6, "retries": 1}
 STATUS_STYLE = {
     "uploading": "bold",
     "completed": "green",
@@ -60,8 +60,8 @@ def render_cells(
     uploading = row.status == "uploading"
     status = row.status
     waiting = waiting_reason(row.status, row.host, disabled)
-    if uploading and live is not None and live.phase != "uploading":
-        status = live.phase
+    if uploading:
+        status = shown_phase(row, live.phase if live is not None else status)
     elif waiting:
         status = "waiting"
     elif row.status == "pending" and row.next_attempt_ts > now:
@@ -82,7 +82,7 @@ def render_cells(
     else:
         tail = ""
     return (
-        Text(printable(row.item)),  # Text, not str: a DataTable reads a str as markup
+        Text(printable(item_label(row))),  # Text, not str: a DataTable reads a str as markup
         row.host,
         Text(status, style=STATUS_STYLE.get(row.status, "")),
         pct,

@@ -69,6 +69,15 @@ class UploadDetails:
             return "-"
         return self.archive if os.path.exists(self.archive) else f"{self.archive} (deleted)"
 
+    def _resend_note(self) -> str:
+        """A paused upload starts again from the first byte (docs/architecture.md, 'Pause and
+        drain'); one that had sent every byte may still get its link."""
+        if self.status != "paused":
+            return ""
+        if 0 < self.total <= self.uploaded:
+            return ", every byte sent: it may still get its link"
+        return ", resume sends it again from the start"
+
     def lines(self, now: float) -> list[tuple[str, str]]:
         progress = f"{fmt.size(self.uploaded)} of {fmt.size(self.total)}"
         pct = fmt.percent(self.uploaded, self.total)
@@ -77,7 +86,7 @@ class UploadDetails:
             ("path", self.path),
             ("host", self.host),
             ("status", self.status),
-            ("progress", f"{progress} {pct}".strip()),
+            ("progress", f"{progress} {pct}{self._resend_note()}".strip()),
             ("attempts", f"{self.attempts} ({self.retries} retries)"),
             ("link", self.url or "-"),
             ("file id", self.file_id or "-"),

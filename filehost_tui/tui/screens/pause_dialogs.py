@@ -1,7 +1,7 @@
 """The pause dialogs. Stopping a transfer throws away what it has sent (no host takes the rest of a
 partial upload: docs/architecture.md, 'Pause and drain'), so pausing one that has sent more than
 ASK_FROM_BYTES asks first and names the bytes. Enter takes the focused button: "finish running,
-start nothing new" for `P`, "keep going" for `p` on one upload; escape goes back.
+start nothing new" for `P`, "keep going" for `p` on one upload; escape changes nothing.
 """
 
 from __future__ import annotations
@@ -65,11 +65,7 @@ class PauseAllScreen(_PauseChoice):
         Binding("s", "answer('stop')", "stop now", id="filehost.pause_all.stop"),
         Binding("escape", "answer('back')", "back", id="filehost.pause_all.back"),
     ]
-    CHOICES = (
-        (DRAIN, "Finish running, start nothing new (f)"),
-        (STOP, "Stop now (s)"),
-        ("back", "Back (esc)"),
-    )
+    CHOICES = ((DRAIN, "Finish running, start nothing new (f)"), (STOP, "Stop now (s)"))
     DEFAULT = DRAIN
 
 

@@ -348,9 +348,7 @@ def test_a_paused_or_requeued_row_says_its_bytes_will_be_sent_again(store, sampl
     assert (row(upload_id).status, row(upload_id).uploaded_bytes) == (Status.PENDING, 0)
 
 
-def test_a_pause_after_every_byte_was_sent_keeps_them_and_the_link_still_comes(
-    store, sample_file
-):
+def test_a_pause_after_every_byte_was_sent_keeps_them_and_the_link_still_comes(store, sample_file):
     (upload_id,) = store.add([sample_file], ["alpha"])
     attempt = store.claim("alpha", "w")
     store.progress(upload_id, attempt.total_bytes, attempt.lease)

@@ -169,7 +169,8 @@ async def test_drain_from_the_dialog_lets_the_running_upload_finish_and_starts_n
                 await settle(pilot)
                 assert [status(w) for w in waiting] == ["paused", "paused"]
                 assert [cell(app, w, "pct") for w in waiting] == ["0%", "0%"]
-                assert not app.engine.active()
+                await eventually(pilot, lambda: not app.engine.active(), 30, "no transfer")
+                assert [status(w) for w in waiting] == ["paused", "paused"], "none started"
                 await pilot.press("q")
                 await eventually(pilot, lambda: not app.is_running, 30, "the app to exit")
         finally:

@@ -33,5 +33,6 @@ def pause_all_active(count: int, sent: int) -> str:
     return (
         f"{count} {noun} sending ({fmt.size(sent)} sent so far). Stopping now throws that away: "
         f"resume sends it again from the start ({NOT_RESUMABLE}).\n"
-        "Finish running: what is sending finishes, nothing new starts; once it is done, P resumes the rest."
+        "Finish running: what is sending finishes, nothing new starts; "
+        "once it is done, P resumes the rest."
     )

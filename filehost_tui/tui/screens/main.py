@@ -314,7 +314,7 @@ class MainScreen(Screen):
     def _sent(self, row: UploadRow) -> int:
         """Bytes a transfer has sent: the engine's count when it has one (the row's lags)."""
         live = self.table.live.get(row.id)
-        return max(row.uploaded, live.uploaded if live is not None else 0)
+        return live.uploaded if live is not None else row.uploaded
 
     def _on_selected(self, action: str) -> None:
         upload_id = self.table.selected_id()

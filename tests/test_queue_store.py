@@ -49,6 +49,7 @@ def apply(store, upload_id: int, action: Action):
             upload_id, ErrorKind.AUTH, "no", retryable=False, max_retries=3, base_delay=1
         ),
         Action.PAUSE: lambda: store.pause(upload_id),
+        Action.DRAIN: lambda: store.drain(upload_id),
         Action.RESUME: lambda: store.resume(upload_id),
         Action.CANCEL: lambda: store.cancel(upload_id),
         Action.RETRY: lambda: store.retry(upload_id),
@@ -169,7 +170,7 @@ def test_progress_renews_the_lease_while_this_attempt_holds_the_row(store, sampl
     assert store.holders([upload_id]) == {upload_id: ("uploading", first.lease)}
     store.pause(upload_id)
     store.progress(upload_id, 600, first.lease)
-    assert row(upload_id).uploaded_bytes == 500
+    assert row(upload_id).uploaded_bytes == 0, "paused: its bytes are sent again on resume"
     assert store.holders([upload_id]) == {upload_id: ("paused", first.lease)}
     store.resume(upload_id)
     assert store.holders([upload_id]) == {upload_id: ("pending", None)}
@@ -326,3 +327,47 @@ def test_folder_item_counts_files_and_bytes(store, tmp_path):
         150,
         2,
     )
+
+
+def test_a_paused_or_requeued_row_says_its_bytes_will_be_sent_again(store, sample_file, clock):
+    """No host takes the rest of a partial upload: a row waiting again has sent nothing."""
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    attempt = store.claim("alpha", "w")
+    store.progress(upload_id, 7, attempt.lease)
+    assert store.pause(upload_id) == Status.PAUSED
+    assert row(upload_id).uploaded_bytes == 0
+    store.resume(upload_id)
+    attempt = store.claim("alpha", "w")
+    store.progress(upload_id, 7, attempt.lease)
+    store.fail(upload_id, ErrorKind.SERVER, "503", retryable=True, max_retries=3, base_delay=1)
+    assert (row(upload_id).status, row(upload_id).uploaded_bytes) == (Status.PENDING, 0)
+    clock.now += 10
+    attempt = store.claim("alpha", "w")
+    store.progress(upload_id, 7, attempt.lease)
+    store.requeue(upload_id, lease=attempt.lease)
+    assert (row(upload_id).status, row(upload_id).uploaded_bytes) == (Status.PENDING, 0)
+
+
+def test_a_pause_after_every_byte_was_sent_keeps_them_and_the_link_still_comes(store, sample_file):
+    (upload_id,) = store.add([sample_file], ["alpha"])
+    attempt = store.claim("alpha", "w")
+    store.progress(upload_id, attempt.total_bytes, attempt.lease)
+    store.pause(upload_id)
+    assert row(upload_id).uploaded_bytes == attempt.total_bytes
+    store.complete(upload_id, "http://127.0.0.1/f/9", "9", lease=attempt.lease)
+    assert (row(upload_id).status, row(upload_id).uploaded_bytes) == (
+        Status.COMPLETED,
+        attempt.total_bytes,
+    )
+
+
+def test_drain_pauses_a_waiting_row_and_leaves_a_running_one_alone(store, tmp_path):
+    for name in ("a.bin", "b.bin"):
+        (tmp_path / name).write_bytes(b"x" * 10)
+    waiting, running = store.add([tmp_path / "a.bin", tmp_path / "b.bin"], ["alpha"])
+    FileHostUpload.update(next_attempt_ts=1.0).where(FileHostUpload.id == waiting).execute()
+    assert store.claim("alpha", "w").id == running
+    assert store.drain(waiting) == Status.PAUSED
+    with pytest.raises(IllegalTransition, match="is uploading; cannot drain it"):
+        store.drain(running)
+    assert row(running).status == Status.UPLOADING

@@ -85,7 +85,8 @@ async def test_q_during_a_transfer_asks_then_stops_and_requeues_it(tmp_path):
                 await pilot.press("q")
                 assert isinstance(app.screen, ConfirmScreen)
                 question = str(app.screen.query_one("#confirm-question").render())
-                assert "resume the next time" in question
+                assert "1 upload is running" in question
+                assert "the next start sends them again from the beginning" in question
                 await pilot.press("n")
                 assert app.is_running and app.engine is not None
                 await pilot.press("q", "y")

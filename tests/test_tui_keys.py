@@ -15,6 +15,7 @@ from filehost_tui.tui.screens.add_modal import AddModal
 from filehost_tui.tui.screens.confirm import ConfirmScreen
 from filehost_tui.tui.screens.details import DetailsScreen
 from filehost_tui.tui.screens.help import HelpScreen
+from filehost_tui.tui.screens.pause_dialogs import PauseAllScreen
 from filehost_tui.tui.screens.stats import StatsScreen
 from filehost_tui.tui.widgets.filter_bar import FilterBar
 from tests.tui_support import make_file, make_session, seed_mid_upload, settle
@@ -124,7 +125,9 @@ async def test_p_pauses_then_resumes_the_selected_upload(keys) -> None:
 
 async def test_shift_p_pauses_everything_then_resumes_everything(keys) -> None:
     app, pilot, session, ids, messages = keys
-    await pilot.press("P")
+    await pilot.press("P")  # 301M sent on gofile: it asks; s stops now
+    assert isinstance(app.screen, PauseAllScreen)
+    await pilot.press("s")
     await settle(pilot)
     assert [m.action for m in messages if isinstance(m, ActionDone)] == ["pause_all"]
     for key in ("uploading", "pending", "retrying"):

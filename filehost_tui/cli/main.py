@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_argument("--all", action="store_true", help="every upload it applies to")
         group.add_argument("--failed", action="store_true", help="every failed upload")
         group.add_argument("--host", metavar="ID", help="every upload to this host")
+        if name == "pause":
+            ctl.add_argument(
+                "--drain",
+                action="store_true",
+                help="let running uploads finish and start none of the rest (`resume` undoes it)",
+            )
         ctl.set_defaults(func=cmd_control)
 
     links = sub.add_parser("links", help="print links of completed uploads")

@@ -17,6 +17,7 @@ from filehost_tui.hosts.client import effective_bases
 from filehost_tui.hosts.spec import DEFAULT_BASE
 from filehost_tui.links import Link, format_links
 from filehost_tui.printable import printable
+from filehost_tui.units import human_size
 
 
 def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
@@ -57,16 +58,28 @@ def _paths(args: argparse.Namespace) -> list[str]:
 
 def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
     """Apply one user action to the selected uploads; illegal ones are reported, not fatal."""
+    drain = getattr(args, "drain", False)
+    if drain and args.failed:
+        raise UserError(
+            "--drain pauses uploads that wait, and failed ones wait for nothing; "
+            "use --all, --host ID or upload ids"
+        )
     ids = ctx.queue.select_ids(ids=args.ids, all_=args.all, failed=args.failed, host=args.host)
+    action = "drain" if drain else args.command
+    sending = _sending(ctx, ids) if action == "pause" else {}
     changed = skipped = 0
-    for upload_id, outcome in ctx.control.apply(args.command, ids):
+    for upload_id, outcome in ctx.control.apply(action, ids):
+        if drain and _running(outcome):
+            changed += 1
+            print(f"upload {upload_id}: uploading; left to finish")
+            continue
         if isinstance(outcome, IllegalTransition):
             skipped += 1
             if args.ids:  # a refusal is an error: stderr, like every exit 2
                 print(f"filehost-tui: error: {outcome}; see `filehost-tui status`", file=sys.stderr)
             continue
         changed += 1
-        print(f"upload {upload_id}: {outcome}")
+        print(f"upload {upload_id}: {outcome}{_resent_note(upload_id, sending)}")
     if not changed and args.ids:
         return 2
     if skipped and not args.ids:
@@ -74,6 +87,31 @@ def cmd_control(ctx: Context, args: argparse.Namespace) -> int:
     if not ids:
         print(f"no upload matches; nothing to {args.command}")
     return 0
+
+
+def _running(outcome: object) -> bool:
+    """A drain's refusal of an upload that is sending: it is left to finish, as asked."""
+    return isinstance(outcome, IllegalTransition) and outcome.status == Status.UPLOADING
+
+
+def _sending(ctx: Context, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(sent, total) of each selected upload that is sending now (a few rows: one per
+    connection), read before a pause throws the sent bytes away."""
+    wanted = set(ids)
+    running = ctx.reads.iter_rows(UploadFilter(statuses=(Status.UPLOADING,)))
+    return {u.id: (u.uploaded, u.total) for u in running if u.id in wanted}
+
+
+def _resent_note(upload_id: int, sending: dict[int, tuple[int, int]]) -> str:
+    """What stopping a transfer costs: no host takes the rest of a partial upload
+    (docs/architecture.md, 'Pause and drain')."""
+    sent, total = sending.get(upload_id, (0, 0))
+    if not 0 < sent < total:
+        return ""
+    return (
+        f"; the {human_size(sent)} sent so far is sent again on resume "
+        "(`pause --drain` lets running uploads finish)"
+    )
 
 
 def cmd_links(ctx: Context, args: argparse.Namespace) -> int:

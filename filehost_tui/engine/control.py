@@ -17,7 +17,7 @@ from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.paths import AppPaths
 
-UserAction = Literal["pause", "resume", "cancel", "retry"]
+UserAction = Literal["pause", "drain", "resume", "cancel", "retry"]
 Outcome = Status | IllegalTransition
 
 
@@ -74,6 +74,11 @@ class Control:
 
     def pause_all(self) -> int:
         return self._all((Status.PENDING, Status.UPLOADING), "pause")
+
+    def drain_all(self) -> int:
+        """Finish what runs, start nothing new: every waiting upload is paused, running ones go on
+        (docs/architecture.md, 'Pause and drain'); resume_all undoes it."""
+        return self._all((Status.PENDING,), "drain")
 
     def resume_all(self) -> int:
         return self._all((Status.PAUSED,), "resume")

@@ -451,8 +451,18 @@ class QueueStore:
 
     def pause(self, upload_id: int) -> Status:
         """The running attempt keeps its lease: if it had already sent every byte, it may still
-        complete the row with its link (see the ticker); resume hands the row to a new attempt."""
-        return self._act(upload_id, Action.PAUSE, lease_expires_ts=None)
+        complete the row with its link (see the ticker), and the row keeps saying every byte was
+        sent; otherwise its bytes are sent again from the start (see _write). Resume hands the
+        row to a new attempt."""
+        with self.db.atomic():
+            row = self._row(upload_id)
+            sent_all = 0 < row.total_bytes <= row.uploaded_bytes
+            kept = row.uploaded_bytes if sent_all else 0
+            return self._write(row, Action.PAUSE, lease_expires_ts=None, uploaded_bytes=kept)
+
+    def drain(self, upload_id: int) -> Status:
+        """Pause a row that waits (pending); a running one is refused and left to finish."""
+        return self._act(upload_id, Action.DRAIN)
 
     def resume(self, upload_id: int) -> Status:
         return self._act(upload_id, Action.RESUME, next_attempt_ts=0.0, lease_owner=None)
@@ -552,13 +562,22 @@ class QueueStore:
 
     def _act(self, upload_id: int, action: Action, **changes: object) -> Status:
         with self.db.atomic():
-            row = FileHostUpload.get_or_none(FileHostUpload.id == upload_id)
-            if row is None:
-                raise UserError(f"no upload with id {upload_id}; see `filehost-tui status`")
-            return self._write(row, action, **changes)
+            return self._write(self._row(upload_id), action, **changes)
+
+    @staticmethod
+    def _row(upload_id: int) -> FileHostUpload:
+        row = FileHostUpload.get_or_none(FileHostUpload.id == upload_id)
+        if row is None:
+            raise UserError(f"no upload with id {upload_id}; see `filehost-tui status`")
+        return row
 
     def _write(self, row: FileHostUpload, action: Action, **changes: object) -> Status:
+        """A row that goes back to waiting (pending, paused) counts the bytes the next attempt
+        will not send again: none, since no host takes the rest of a partial upload
+        (docs/architecture.md, 'Pause and drain')."""
         new = target(row.id, row.status, action)
+        if new in (Status.PENDING, Status.PAUSED):
+            changes.setdefault("uploaded_bytes", 0)
         updated = (
             FileHostUpload.update(status=new, **changes)
             .where((FileHostUpload.id == row.id) & (FileHostUpload.status == row.status))

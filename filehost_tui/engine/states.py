@@ -23,6 +23,7 @@ class Action(StrEnum):
     RETRY_LATER = "retry_later"
     FAIL = "fail"
     PAUSE = "pause"
+    DRAIN = "drain"  # pause a row only while it waits: what runs finishes, nothing new starts
     RESUME = "resume"
     CANCEL = "cancel"
     RETRY = "retry"
@@ -37,6 +38,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.UPLOADING, Action.FAIL): S.FAILED,
     (S.PENDING, Action.PAUSE): S.PAUSED,
     (S.UPLOADING, Action.PAUSE): S.PAUSED,
+    (S.PENDING, Action.DRAIN): S.PAUSED,
     (S.PAUSED, Action.RESUME): S.PENDING,
     # Paused after every byte was sent: the attempt that still holds the row collects its link.
     (S.PAUSED, Action.COMPLETE): S.COMPLETED,

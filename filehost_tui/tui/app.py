@@ -111,7 +111,8 @@ class FilehostApp(App[int]):
         self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        running = len(self.engine.active()) if self.engine is not None else 0
+        active = self.engine.active() if self.engine is not None else []
+        running = len(active)
         if not running:
             self.stop_engine_then_exit()
             return
@@ -120,7 +121,8 @@ class FilehostApp(App[int]):
             if yes:
                 self.stop_engine_then_exit()
 
-        self.push_screen(ConfirmScreen(confirm_texts.quit_active(running), "Quit"), answered)
+        sent = sum(a.uploaded for a in active)
+        self.push_screen(ConfirmScreen(confirm_texts.quit_active(running, sent), "Quit"), answered)
 
     # ---- reading the database ---------------------------------------------------------------
 

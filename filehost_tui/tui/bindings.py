@@ -28,13 +28,19 @@ KEYS: tuple[Key, ...] = (
     Key("add", "a", "add", "add", "Add files or folders to the queue"),
     Key("retry", "r", "retry", "retry", "Retry the selected failed or cancelled upload"),
     Key("cancel", "c", "cancel", "cancel", "Cancel the selected upload (asks if it is active)"),
-    Key("pause", "p", "toggle_pause", "pause", "Pause or resume the selected upload"),
+    Key(
+        "pause",
+        "p",
+        "toggle_pause",
+        "pause",
+        "Pause or resume the selected upload (asks if busy)",
+    ),
     Key(
         "pause_all",
         "P",
         "toggle_pause_all",
         "pause all",
-        "Pause or resume every upload",
+        "Pause or resume every upload (asks: finish or stop)",
         show=False,
     ),
     Key(

@@ -92,6 +92,15 @@ class UploadDetails:
             return "-"
         return self.archive if os.path.exists(self.archive) else f"{self.archive} (deleted)"
 
+    def _resend_note(self) -> str:
+        """A paused upload starts again from the first byte (docs/architecture.md, 'Pause and
+        drain'); one that had sent every byte may still get its link."""
+        if self.status != "paused":
+            return ""
+        if 0 < self.total <= self.uploaded:
+            return ", every byte sent: it may still get its link"
+        return ", resume sends it again from the start"
+
     def lines(self, now: float) -> list[tuple[str, str]]:
         progress = f"{fmt.size(self.uploaded)} of {fmt.size(self.total)}"
         pct = fmt.percent(self.uploaded, self.total)
@@ -101,7 +110,7 @@ class UploadDetails:
             *([("volume", self._volume_text())] if self.volumes else []),
             ("host", self.host),
             ("status", f"waiting: {WAITING_DISABLED}" if self.to_start else self.status),
-            ("progress", f"{progress} {pct}".strip()),
+            ("progress", f"{progress} {pct}{self._resend_note()}".strip()),
             ("attempts", f"{self.attempts} ({self.retries} retries)"),
             ("link", self.url or "-"),
             ("file id", self.file_id or "-"),

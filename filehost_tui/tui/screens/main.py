@@ -40,6 +40,14 @@ from filehost_tui.tui.screens.add_modal import AddModal, AddRequest
 from filehost_tui.tui.screens.confirm import ConfirmScreen
 from filehost_tui.tui.screens.details import DetailsScreen, UploadDetails
 from filehost_tui.tui.screens.hosts import HostsScreen
+from filehost_tui.tui.screens.pause_dialogs import (
+    ASK_FROM_BYTES,
+    DRAIN,
+    STOP,
+    PauseAllScreen,
+    PauseOneScreen,
+    thrown_away,
+)
 from filehost_tui.tui.screens.stats import StatsScreen
 from filehost_tui.tui.session import TuiSession
 from filehost_tui.tui.widgets.bandwidth import BandwidthPanel
@@ -56,6 +64,12 @@ NEEDS_ROW = {
     "retry": ("failed", "cancelled"),
     "cancel": ("pending", "uploading", "paused", "failed"),
     "toggle_pause": ("pending", "uploading", "paused"),
+}
+
+ALL_DONE = {
+    "pause_all": "paused {} upload(s)",
+    "drain_all": "paused {} waiting upload(s); the running ones finish",
+    "resume_all": "resumed {} upload(s)",
 }
 
 
@@ -252,7 +266,21 @@ class MainScreen(Screen):
         self._on_selected("retry")
 
     def action_toggle_pause(self) -> None:
-        self._on_selected("toggle_pause")
+        """A transfer that has sent a lot asks first: pausing sends it again from the start."""
+        row = self.table.selected_row()
+        if row is None:
+            return
+        sent = thrown_away(self._sent(row), row.total)
+        if row.status != "uploading" or sent < ASK_FROM_BYTES:
+            self._control("toggle_pause", (row.id,))
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == STOP:
+                self._control("toggle_pause", (row.id,))
+
+        question = confirm_texts.pause_active(row.item, row.host, sent, row.total)
+        self.app.push_screen(PauseOneScreen(question), answered)
 
     def action_cancel(self) -> None:
         row = self.table.selected_row()
@@ -271,8 +299,29 @@ class MainScreen(Screen):
         )
 
     def action_toggle_pause_all(self) -> None:
+        """Pause everything, or resume it when nothing runs or waits; while transfers that have
+        sent a lot run, ask, with "finish running, start nothing new" (drain) as the default."""
         busy = any(s.active or s.queued for s in self.summaries.values())
-        self._control("pause_all" if busy else "resume_all", ())
+        if not busy:
+            self._control("resume_all", ())
+            return
+        running = [r for r in self.table.known.values() if r.status == "uploading"]
+        sent = sum(thrown_away(self._sent(r), r.total) for r in running)
+        if sent < ASK_FROM_BYTES:
+            self._control("pause_all", ())
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice is not None:
+                self._control("drain_all" if choice == DRAIN else "pause_all", ())
+
+        question = confirm_texts.pause_all_active(len(running), sent)
+        self.app.push_screen(PauseAllScreen(question), answered)
+
+    def _sent(self, row: UploadRow) -> int:
+        """Bytes a transfer has sent: the engine's count when it has one (the row's lags)."""
+        live = self.table.live.get(row.id)
+        return live.uploaded if live is not None else row.uploaded
 
     def _on_selected(self, action: str) -> None:
         upload_id = self.table.selected_id()
@@ -283,10 +332,8 @@ class MainScreen(Screen):
     def _control(self, action: str, upload_ids: tuple[int, ...]) -> None:
         control = self.filehost.control
         try:
-            if action in ("pause_all", "resume_all"):
-                count = getattr(control, action)()
-                verb = "paused" if action == "pause_all" else "resumed"
-                result = f"{verb} {count} upload(s)"
+            if action in ALL_DONE:
+                result = ALL_DONE[action].format(getattr(control, action)())
             else:
                 statuses = [str(getattr(control, action)(i)) for i in upload_ids]
                 result = f"upload {', '.join(map(str, upload_ids))}: {', '.join(statuses)}"

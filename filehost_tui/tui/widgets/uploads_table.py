@@ -69,7 +69,7 @@ def render_cells(
     done, total = (live.uploaded, live.total) if uploading and live else (row.uploaded, row.total)
     if row.status == "completed":
         pct = "100%"
-    elif uploading or (row.status == "paused" and done):
+    elif uploading or row.status == "paused":  # paused: what is kept, 0% unless all was sent
         pct = fmt.percent(done, total or row.total)
     else:
         pct = ""

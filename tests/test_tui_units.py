@@ -147,13 +147,14 @@ def test_in_process_host_bars_use_the_engines_live_bytes_not_the_lagging_databas
 
 
 def test_details_say_when_the_archive_was_deleted(tmp_path):
+    from filehost_tui.engine.attempts import Attempts
     from filehost_tui.tui.screens.details import UploadDetails
 
     kept = tmp_path / "1-gallery-abc.zip"
     kept.write_bytes(b"PK")
     base = dict(
         id=1, item="gallery", path="/g", kind="folder", host="catbox", status="completed",
-        uploaded=2, total=2, retries=0, attempts=1, error_kind=None, error_message=None,
+        uploaded=2, total=2, attempts=Attempts(0, 1, 0), error_kind=None, error_message=None,
         url="http://127.0.0.1/x", file_id="x", created_ts=NOW, started_ts=NOW,
         finished_ts=NOW, next_attempt_ts=0.0,
     )  # fmt: skip

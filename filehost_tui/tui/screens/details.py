@@ -12,6 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from filehost_tui.engine.attempts import Attempts
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
@@ -27,8 +28,7 @@ class UploadDetails:
     status: str
     uploaded: int
     total: int
-    retries: int
-    attempts: int
+    attempts: Attempts
     error_kind: str | None
     error_message: str | None
     url: str | None
@@ -40,7 +40,7 @@ class UploadDetails:
     next_attempt_ts: float
 
     @classmethod
-    def from_row(cls, u: FileHostUpload) -> UploadDetails:
+    def from_row(cls, u: FileHostUpload, attempts: Attempts) -> UploadDetails:
         return cls(
             id=u.id,
             item=u.item.name,
@@ -50,8 +50,7 @@ class UploadDetails:
             status=u.status,
             uploaded=u.uploaded_bytes,
             total=u.total_bytes,
-            retries=u.retry_count,
-            attempts=u.retry_count + (1 if u.started_ts else 0),
+            attempts=attempts,
             error_kind=u.error_kind,
             error_message=u.error_message,
             url=u.download_url,
@@ -78,7 +77,7 @@ class UploadDetails:
             ("host", self.host),
             ("status", self.status),
             ("progress", f"{progress} {pct}".strip()),
-            ("attempts", f"{self.attempts} ({self.retries} retries)"),
+            ("attempts", attempts_text(self.attempts)),
             ("link", self.url or "-"),
             ("file id", self.file_id or "-"),
             ("archive", self._archive_text()),
@@ -92,6 +91,19 @@ class UploadDetails:
         if self.error_kind or self.error_message:
             rows.append(("error", f"{self.error_kind or ''}: {self.error_message or ''}".strip()))
         return [(label, printable(value)) for label, value in rows]
+
+
+def attempts_text(a: Attempts) -> str:
+    """'2 (1 automatic retry)'; after a retry by hand, what came before it and what since."""
+    automatic = _count(a.automatic, "automatic retry", "automatic retries")
+    if not a.earlier:
+        return f"{a.since} ({automatic})" if a.since else "none yet"
+    since = f"{a.since} since ({automatic})" if a.since else "none since"
+    return f"{a.total} in all: {a.earlier} before the retry by hand, {since}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n or 'no'} {one if n == 1 else many}"
 
 
 class DetailsScreen(ModalScreen[None]):

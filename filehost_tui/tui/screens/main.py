@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from filehost_tui.engine.attempts import attempts_of
 from filehost_tui.engine.events import UploadCompleted, UploadFailed
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
@@ -312,7 +313,8 @@ class MainScreen(Screen):
         upload_id = self.table.selected_id()
         if upload_id is None:
             return
-        details = UploadDetails.from_row(self.session.queue.get(upload_id))
+        row = self.session.queue.get(upload_id)
+        details = UploadDetails.from_row(row, attempts_of(row))
         self.app.push_screen(DetailsScreen(details, self.clock()))
 
     def action_copy_link(self) -> None:

@@ -56,7 +56,7 @@ async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp
             (upload_id,) = [u.id for u in ctx.queue.uploads()]
             session = build_session(ctx)
             session.cursor_blink, session.poll_interval = False, 0.2
-            assert (session.mode, session.engine_factory) == ("attached", None)
+            assert session.mode == "attached" and not session.can_take_over
             app = FilehostApp(session)
             key = str(upload_id)
             async with app.run_test(size=(100, 30)) as pilot:

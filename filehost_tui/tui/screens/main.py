@@ -96,7 +96,10 @@ class MainScreen(Screen):
         self.table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim keys that do nothing for the selected upload, so the footer shows what is live."""
+        """Dim keys that do nothing for the selected upload, so the footer shows what is live;
+        `upload here` shows only while there is a stopped runner to take over from."""
+        if action == "upload_here":
+            return self.session.can_take_over
         if action in NEEDS_ROW or action in ("copy_link", "details"):
             table = self.query_one_optional(UploadsTable)
             row = table.selected_row() if table is not None else None
@@ -326,6 +329,9 @@ class MainScreen(Screen):
             return
         self.app.copy_to_clipboard(row.url)
         self.notify(f"copied {row.url}")
+
+    def action_upload_here(self) -> None:
+        self.filehost.take_over()
 
     def action_stats(self) -> None:
         self.app.push_screen(StatsScreen(self.session.metrics.stats))

@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 
-from filehost_tui.context import Context
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.runner_lock import runner_pid
 from filehost_tui.tui.app import FilehostApp
-from filehost_tui.tui.launch import build_session
-from tests.engine_harness import REPO, cli, make_home, wait_until
-from tests.tui_support import eventually, settle
+from tests.engine_harness import cli, make_home, spawn_runner, wait_until
+from tests.tui_support import attached_session, eventually, settle
 
 SIZE = 3_000_000
 SLOW_BPS = 150_000  # the runner would need 20 s: it is stopped long before
-
-
-def spawn_runner(paths) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "filehost_tui", "--home", str(paths.data_dir), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
 
 
 async def test_u_takes_over_from_a_stopped_runner_and_the_upload_completes_here(tmp_path):
@@ -41,11 +27,8 @@ async def test_u_takes_over_from_a_stopped_runner_and_the_upload_completes_here(
         runner = spawn_runner(paths)
         ctx = None
         try:
-            wait_until(lambda: runner_pid(paths) == runner.pid, 30, "the runner's lock")
-            ctx = Context(paths)
+            ctx, session = attached_session(paths, runner)
             (upload_id,) = [u.id for u in ctx.queue.uploads()]
-            session = build_session(ctx)
-            session.cursor_blink, session.poll_interval = False, 0.2
             app = FilehostApp(session)
             async with app.run_test(size=(100, 30)) as pilot:
                 assert session.mode == "attached" and app.engine is None
@@ -108,11 +91,9 @@ async def test_a_runner_that_took_the_lock_first_wins_and_is_watched(tmp_path):
     paths = make_home(tmp_path / "home", {})
     first = spawn_runner(paths)
     runners = [first]
-    ctx = Context(paths)
+    ctx = None
     try:
-        wait_until(lambda: runner_pid(paths) == first.pid, 30, "the first runner's lock")
-        session = build_session(ctx)
-        session.cursor_blink, session.poll_interval = False, 0.2
+        ctx, session = attached_session(paths, first)
         app = FilehostApp(session)
         async with app.run_test(size=(100, 30)) as pilot:
             first.send_signal(signal.SIGTERM)
@@ -131,4 +112,5 @@ async def test_a_runner_that_took_the_lock_first_wins_and_is_watched(tmp_path):
             if runner.poll() is None:
                 runner.send_signal(signal.SIGTERM)
             runner.communicate(timeout=30)
-        ctx.close()
+        if ctx is not None:
+            ctx.close()

@@ -1,8 +1,9 @@
 """MetricsStore: one row per finished upload, sampled bandwidth, and the aggregates built from them.
 
 Rows are upserted on upload_id, so an upload that failed, was retried by the user and then succeeded
-counts as one success; its retry_count adds up the rounds (every attempt but the first). A period holds the uploads that finished in it. Total bandwidth is the sum of the per-host samples of one tick (same ts), so
-no derived total is stored.
+counts as one success; its retry_count adds up the rounds (every attempt but the first). A period
+holds the uploads that finished in it. Total bandwidth is the sum of the per-host samples of one
+tick (same ts), so no derived total is stored.
 """
 
 from __future__ import annotations

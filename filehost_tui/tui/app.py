@@ -95,8 +95,8 @@ class FilehostApp(App[int]):
         the runner lock as it starts; a runner that took it meanwhile wins, and is watched."""
         session = self.session
         if not session.can_take_over:
-            why = "uploads run in this window" if session.mode == "in-process" else "the runner"
-            self.notify(f"nothing to take over: {why} still runs", severity="warning")
+            why = "uploads already run here" if session.mode == "in-process" else "the runner runs"
+            self.notify(f"nothing to take over: {why}", severity="warning")
             return
         session.mode, session.runner_stopped, session.runner_pid = "in-process", False, None
         self.sub_title = STARTING

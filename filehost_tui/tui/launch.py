@@ -2,7 +2,8 @@
 
 If a `filehost-tui run` already holds this database's runner lock, the app attaches to it: it starts
 no workers, reads progress from the database and acts through the control plane; once that runner
-has stopped, `u` starts the workers here. Otherwise the app runs the engine in-process. Textual is imported here, inside the function, never at CLI import.
+has stopped, `u` starts the workers here. Otherwise the app runs the engine in-process. Textual is
+imported here, inside the function, never at CLI import.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass
 
 from filehost_tui.errors import UserError
 
-FORMATS = ("plain", "bbcode", "markdown", "json")
+FORMATS = ("plain", "urls", "bbcode", "markdown", "json")
 
 DEFAULT_TEMPLATES = {
-    "plain": "{url}",
+    "plain": "{item} ({host}): {url}",
+    "urls": "{url}",  # bare, one a line, for scripts: not a [links] template, so it stays bare
     "bbcode": "[url={url}]{item} ({host})[/url]",
     "markdown": "[{item} ({host})]({url})",
 }

@@ -23,7 +23,7 @@ from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.states import Status
 from filehost_tui.printable import printable
-from filehost_tui.units import human_size
+from filehost_tui.units import human_speed
 
 log = logging.getLogger("filehost_tui.runner")
 
@@ -250,5 +250,5 @@ def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:
         ("finished: " if final else "")
         + f"{done['completed']} completed and {done['failed']} failed this run; queue: "
         + ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-        + ("" if final else f"; {human_size(printer.total_rate)}/s")
+        + ("" if final else f"; {human_speed(printer.total_rate)}")
     )

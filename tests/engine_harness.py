@@ -100,6 +100,17 @@ def cli(paths: AppPaths, *args: str, env: Mapping[str, str] | None = None, timeo
     )
 
 
+def spawn_runner(paths: AppPaths, *args: str) -> subprocess.Popen:
+    """`filehost-tui run ARGS...` as a separate process, for tests that stop or watch it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "filehost_tui", "--home", str(paths.data_dir), "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
 def all_finished() -> bool:
     return (
         not FileHostUpload.select()

@@ -129,7 +129,7 @@ def test_check_reports_premium_storage_and_max_file_size(capsys, home, rapidgato
     assert set(check) == CHECK_KEYS
     assert check["status"] == "ok" and check["verified"] is True and check["premium"] is True
     assert check["storage_left"] == 4 * 2**40 and check["max_file_size"] == 50 * 2**30
-    assert "credentials ok, premium, 4.0 TiB storage left, max file 50.0 GiB" in out
+    assert "credentials ok, premium, 4.0TiB storage left, max file 50GiB" in out
     assert rapidgator.login_count == 2
 
 

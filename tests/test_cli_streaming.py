@@ -131,6 +131,8 @@ def test_links_stream_in_every_format_unchanged(home, capsys):
     )
     assert len(out.splitlines()) == len(completed)
     _, out, _ = run(home, capsys, "links", "--item", str(first.item_id))
+    assert out == f"file-{first.item_id - 1:05d}.bin ({first.host_name}): {first.download_url}\n"
+    _, out, _ = run(home, capsys, "links", "--item", str(first.item_id), "--format", "urls")
     assert out == f"{first.download_url}\n"
 
 

@@ -144,9 +144,9 @@ CHECKS = {
     "filedot": ({}, "premium"),
     "filejoker": ({}, "premium"),
     "filespace": ({}, "premium"),
-    "ddownload": ({"storage_left": 3 * 2**30}, "premium, 3.0 GiB storage left"),
-    "sendcm": ({"premium": False, "storage_left": 5 * MIB}, "5.0 MiB storage left"),
-    "nitroflare": ({}, "premium, 2.0 TiB storage left"),
+    "ddownload": ({"storage_left": 3 * 2**30}, "premium, 3.0GiB storage left"),
+    "sendcm": ({"premium": False, "storage_left": 5 * MIB}, "5.0MiB storage left"),
+    "nitroflare": ({}, "premium, 2.0TiB storage left"),
 }
 FAMILY = {
     "filedot": "xfs_session",

@@ -19,18 +19,7 @@ from filehost_tui.engine.database import open_database
 from filehost_tui.engine.engine import Engine
 from filehost_tui.engine.models import FileHostUpload, UploadMetric
 from filehost_tui.hosts.spec_loader import load_specs
-from tests.engine_harness import REPO, cli, make_home, start_engine, wait_until
-
-
-def spawn_runner(paths, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "filehost_tui", "--home", str(paths.data_dir), "run", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+from tests.engine_harness import REPO, cli, make_home, spawn_runner, start_engine, wait_until
 
 
 def rows(paths) -> dict[int, FileHostUpload]:

@@ -5,40 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
-from filehost_tui.context import Context
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.models import FileHostUpload
-from filehost_tui.engine.runner_lock import runner_pid
 from filehost_tui.tui.app import FilehostApp
-from filehost_tui.tui.launch import build_session
 from filehost_tui.tui.screens.confirm import ConfirmScreen
-from tests.engine_harness import REPO, cli, make_home, wait_until
-from tests.tui_support import eventually
+from tests.engine_harness import cli, make_home, spawn_runner
+from tests.tui_support import attached_session, eventually
 
 SIZE = 12_000_000
 SLOW = "max_upload_speed = 400000"  # 30 s for the whole file: a cancel must cut it short
-
-
-def spawn_runner(paths) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "filehost_tui",
-            "--home",
-            str(paths.data_dir),
-            "run",
-            "--until-idle",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
 
 
 async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp_path):
@@ -48,15 +25,12 @@ async def test_attached_app_shows_runner_progress_and_c_cancels_its_transfer(tmp
     with FakeHost("0x0") as fake:
         paths = make_home(tmp_path / "home", {"0x0": fake}, {"0x0": SLOW})
         assert cli(paths, "add", str(src), "--host", "0x0").returncode == 0
-        runner = spawn_runner(paths)
+        runner = spawn_runner(paths, "--until-idle")
         ctx = None
         try:
-            wait_until(lambda: runner_pid(paths) == runner.pid, 30, "the runner's lock")
-            ctx = Context(paths)
+            ctx, session = attached_session(paths, runner)
             (upload_id,) = [u.id for u in ctx.queue.uploads()]
-            session = build_session(ctx)
-            session.cursor_blink, session.poll_interval = False, 0.2
-            assert (session.mode, session.engine_factory) == ("attached", None)
+            assert session.mode == "attached" and not session.can_take_over
             app = FilehostApp(session)
             key = str(upload_id)
             async with app.run_test(size=(100, 30)) as pilot:

@@ -55,7 +55,7 @@ async def test_ten_thousand_rows_open_move_and_update_without_rebuilding(tmp_pat
             await settle(pilot)
 
             assert str(table.get_cell("1", "pct")) == "60%"
-            assert str(table.get_cell("1", "speed")) == "2.0K/s"
+            assert str(table.get_cell("1", "speed")) == "2.0KiB/s"
             assert str(table.get_cell("2", "status")) == "completed"
             assert str(table.get_cell("2", "tail")) == "gofile.example/d/two"
             assert str(table.get_cell("3", "status")) == "cancelled"

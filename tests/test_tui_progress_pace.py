@@ -92,7 +92,7 @@ async def test_forty_progress_events_within_one_interval_change_the_table_once(t
             assert sorted(applied) == sorted([a, a, b])  # one more pass, with b's newest value
             assert str(table.get_cell(str(a), "pct")) == "50%"
             assert str(table.get_cell(str(b), "pct")) == "10%"
-            assert str(table.get_cell(str(a), "speed")) == "2.0K/s"
+            assert str(table.get_cell(str(a), "speed")) == "2.0KiB/s"
     finally:
         session.db.close()
 

@@ -14,6 +14,7 @@ from filehost_tui.tui.resources import styles_dir
 from filehost_tui.tui.row_filter import RowFilter
 from filehost_tui.tui.widgets.hosts_panel import marker_text
 from filehost_tui.tui.widgets.uploads_table import render_cells
+from filehost_tui.units import human_size, human_speed
 from tests.engine_harness import REPO
 from tests.tui_support import NOW, make_session, seed_mid_upload
 
@@ -28,15 +29,26 @@ def seeded(tmp_path):
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(0, "0B"), (999, "999B"), (1536, "1.5K"), (700 * 1024**2, "700M"), (3 * 1024**3, "3.0G")],
+    [
+        (0, "0B"),
+        (999, "999B"),
+        (1000, "1.0KiB"),
+        (1536, "1.5KiB"),
+        (10.2 * 1024**2, "10MiB"),
+        (9.97 * 1024**2, "10MiB"),
+        (700 * 1024**2, "700MiB"),
+        (1023.9 * 1024**2, "1.0GiB"),
+        (3 * 1024**3, "3.0GiB"),
+    ],
 )
-def test_sizes_fit_in_six_columns(n, text):
-    assert fmt.size(n) == text and len(text) <= 6
+def test_sizes_are_binary_units_in_six_columns(n, text):
+    assert fmt.size(n) == human_size(n) == text and len(text) <= 6
 
 
 def test_idle_speed_is_blank_and_countdown_never_shows_zero():
     assert fmt.speed(0) == ""
-    assert fmt.speed(2.4 * 1024**2) == "2.4M/s"
+    assert fmt.speed(2.4 * 1024**2) == "2.4MiB/s" == human_speed(2.4 * 1024**2)
+    assert len(fmt.speed(999 * 1024**2)) == 8
     assert fmt.countdown(0.2) == "1s"
     assert fmt.countdown(125) == "3m"
 
@@ -135,13 +147,14 @@ def test_in_process_host_bars_use_the_engines_live_bytes_not_the_lagging_databas
 
 
 def test_details_say_when_the_archive_was_deleted(tmp_path):
+    from filehost_tui.engine.attempts import Attempts
     from filehost_tui.tui.screens.details import UploadDetails
 
     kept = tmp_path / "1-gallery-abc.zip"
     kept.write_bytes(b"PK")
     base = dict(
         id=1, item="gallery", path="/g", kind="folder", host="catbox", status="completed",
-        uploaded=2, total=2, retries=0, attempts=1, error_kind=None, error_message=None,
+        uploaded=2, total=2, attempts=Attempts(0, 1, 0), error_kind=None, error_message=None,
         url="http://127.0.0.1/x", file_id="x", created_ts=NOW, started_ts=NOW,
         finished_ts=NOW, next_attempt_ts=0.0,
     )  # fmt: skip

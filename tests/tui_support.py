@@ -9,19 +9,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from filehost_tui.config import Config
+from filehost_tui.context import Context
 from filehost_tui.engine.control import Control
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.runner_lock import runner_pid
 from filehost_tui.errors import ErrorKind
 from filehost_tui.paths import AppPaths
+from filehost_tui.tui.launch import build_session
 from filehost_tui.tui.session import TuiSession
 from filehost_tui.tui.widgets.uploads_table import UploadsTable
 
@@ -65,6 +69,20 @@ def make_session(
     )
     values.update(overrides)
     return TuiSession(**values)
+
+
+def attached_session(paths: AppPaths, runner) -> tuple[Context, TuiSession]:
+    """The session launch.py builds once `runner` (a `run` process) holds the lock: attached.
+    The caller closes the context."""
+    deadline = time.monotonic() + 30
+    while runner_pid(paths) != runner.pid:
+        if time.monotonic() > deadline or runner.poll() is not None:
+            raise AssertionError(f"the runner never held the lock (exit {runner.poll()})")
+        time.sleep(0.02)
+    ctx = Context(paths)
+    session = build_session(ctx)
+    session.cursor_blink, session.poll_interval = False, 0.2
+    return ctx, session
 
 
 def make_file(folder: Path, name: str, size: int) -> Path:

@@ -90,7 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         ctl.set_defaults(func=cmd_control)
 
     links = sub.add_parser("links", help="print links of completed uploads")
-    links.add_argument("--format", choices=FORMATS, default="plain", help="default: plain")
+    links.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="plain",
+        help="plain (default): ITEM (HOST): URL a line; urls: bare URLs, for scripts",
+    )
     links.add_argument("--item", type=_upload_id, metavar="ID", help="only this item's links")
     links.set_defaults(func=cmd_links)
 

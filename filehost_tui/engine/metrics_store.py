@@ -1,8 +1,9 @@
 """MetricsStore: one row per finished upload, sampled bandwidth, and the aggregates built from them.
 
 Rows are upserted on upload_id, so an upload that failed, was retried by the user and then succeeded
-counts as one success. A period holds the uploads that finished in it. Total bandwidth is the sum of the per-host samples of one tick (same ts), so
-no derived total is stored.
+counts as one success; its retry_count adds up the rounds (every attempt but the first). A period
+holds the uploads that finished in it. Total bandwidth is the sum of the per-host samples of one
+tick (same ts), so no derived total is stored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import peewee
+from peewee import EXCLUDED
 
 from filehost_tui.engine.models import BandwidthSample, FileHostUpload, Meta, UploadMetric
 
@@ -112,7 +114,10 @@ class MetricsStore:
         )
 
     def _upsert(self, **values: object) -> None:
+        """A later round of the same upload (after a retry by hand) adds its attempts to the
+        retries of the rounds before: retry_count counts every attempt but the first."""
         update = {getattr(UploadMetric, k): v for k, v in values.items() if k != "upload_id"}
+        update[UploadMetric.retry_count] = UploadMetric.retry_count + EXCLUDED.retry_count + 1
         UploadMetric.insert(**values).on_conflict(
             conflict_target=[UploadMetric.upload_id], update=update
         ).execute()

@@ -65,7 +65,7 @@ class AccountInfo:
     verified: bool = True
 
     def facts(self) -> list[str]:
-        """What the host reported, as short phrases ("premium", "1.0 GiB storage left")."""
+        """What the host reported, as short phrases ("premium", "1.0GiB storage left")."""
         parts = []
         if self.premium is not None:
             parts.append("premium" if self.premium else "free account")

@@ -36,6 +36,7 @@ from filehost_tui.tui.session import TuiSession
 from filehost_tui.tui.widgets.bandwidth import BUCKETS, WINDOW_MINUTES
 
 BANDWIDTH_EVERY = 5  # polls between sparkline reads (samples are written every ~5 s)
+STARTING = "starting uploads in this window…"
 
 
 class FilehostApp(App[int]):
@@ -79,11 +80,28 @@ class FilehostApp(App[int]):
         if self.session.poll_interval:
             self.set_interval(self.session.poll_interval, self._poll)
         if self.session.engine_factory is not None and self.session.mode == "in-process":
-            # Connection threads and the ticker hold a pool thread each for the whole session;
-            # asyncio's default pool (cpu+4 threads) would starve, so give the loop one that fits.
-            size = self.session.engine_threads + 8
-            self._loop.set_default_executor(ThreadPoolExecutor(size, "filehost-tui"))
-            self._start_engine()
+            self._start_workers()
+
+    def _start_workers(self) -> None:
+        # Connection threads and the ticker hold a pool thread each for the whole session;
+        # asyncio's default pool (cpu+4 threads) would starve, so give the loop one that fits.
+        assert self._loop is not None
+        size = self.session.engine_threads + 8
+        self._loop.set_default_executor(ThreadPoolExecutor(size, "filehost-tui"))
+        self._start_engine()
+
+    def take_over(self) -> None:
+        """The runner this window watched has stopped: run the uploads here. The engine takes
+        the runner lock as it starts; a runner that took it meanwhile wins, and is watched."""
+        session = self.session
+        if not session.can_take_over:
+            why = "uploads already run here" if session.mode == "in-process" else "the runner runs"
+            self.notify(f"nothing to take over: {why}", severity="warning")
+            return
+        session.mode, session.runner_stopped, session.runner_pid = "in-process", False, None
+        self.sub_title = STARTING
+        self.main.refresh_bindings()
+        self._start_workers()
 
     def _poll(self) -> None:
         self._polls += 1
@@ -218,6 +236,8 @@ class FilehostApp(App[int]):
             if not self._stopping:
                 self.engine = message.engine
                 self.control = message.engine.control
+                if self.sub_title == STARTING:
+                    self.sub_title = self.session.mode_label
             return
         if message.runner_pid is not None:  # another runner won the race: watch it instead
             self.session.mode = "attached"
@@ -227,6 +247,7 @@ class FilehostApp(App[int]):
         elif self.session.mode == "attached":
             self.session.runner_stopped = True
             self.sub_title = self.session.mode_label
+            self.main.refresh_bindings()
         else:
             self.sub_title = f"{message.error}; restart filehost-tui to upload here"
 

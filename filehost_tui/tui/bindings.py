@@ -54,6 +54,13 @@ KEYS: tuple[Key, ...] = (
     Key("copy", "y", "copy_link", "copy", "Copy the selected upload's link (OSC 52)"),
     Key("stats", "s", "stats", "stats", "Statistics per host and period"),
     Key("hosts", "H", "hosts", "hosts", "Every host in use, trouble first", show=False),
+    Key(
+        "upload_here",
+        "u",
+        "upload_here",
+        "upload here",
+        "Upload here once the runner you watched has stopped",
+    ),
     Key("filter", "slash", "filter", "filter", "Filter by text, host:ID or status:NAME"),
     Key("hide", "h", "toggle_finished", "hide done", "Hide or show finished uploads", show=False),
     Key("help", "question_mark", "help", "help", "List every key"),

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-_UNITS = ("B", "K", "M", "G", "T")
+from filehost_tui.units import human_size, human_speed
 
-
-def size(n: float) -> str:
-    """Bytes as at most 6 characters: '999B', '1.2K', '12.3M', '512G'."""
-    value = float(n)
-    for unit in _UNITS:
-        if abs(value) < 1000 or unit == _UNITS[-1]:
-            if unit == "B":
-                return f"{value:.0f}B"
-            return f"{value:.1f}{unit}" if abs(value) < 100 else f"{value:.0f}{unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+size = human_size
+"""Sizes in the CLI's notation (units.py): at most 6 characters, '999B', '1.5KiB', '12MiB'."""
 
 
 def speed(bytes_per_s: float) -> str:
-    """'1.2M/s'; empty when nothing moves, so idle rows stay quiet."""
-    return f"{size(bytes_per_s)}/s" if bytes_per_s >= 1 else ""
+    """'2.4MiB/s' (at most 8 characters); empty when nothing moves, so idle rows stay quiet."""
+    return human_speed(bytes_per_s) if bytes_per_s >= 1 else ""
 
 
 def percent(done: int, total: int) -> str:

@@ -1,8 +1,9 @@
 """`filehost-tui` with no subcommand: decide how uploads run, then open the app.
 
 If a `filehost-tui run` already holds this database's runner lock, the app attaches to it: it starts
-no workers, reads progress from the database and acts through the control plane. Otherwise the app
-runs the engine in-process. Textual is imported here, inside the function, never at CLI import.
+no workers, reads progress from the database and acts through the control plane; once that runner
+has stopped, `u` starts the workers here. Otherwise the app runs the engine in-process. Textual is
+imported here, inside the function, never at CLI import.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def build_session(ctx: Context) -> TuiSession:
         hosts=hosts,
         mode="attached" if pid is not None else "in-process",
         runner_pid=pid,
-        engine_factory=None if pid is not None else engine_factory,
+        engine_factory=engine_factory,
         engine_threads=engine_threads(ctx.registry, ctx.config),
         warnings=tuple(ctx.registry.errors),
     )

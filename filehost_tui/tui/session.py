@@ -43,7 +43,8 @@ class TuiSession:
     runner_pid: int | None = None
     runner_stopped: bool = False
     engine_factory: EngineFactory | None = None
-    """None: start no workers (attached mode, or a test showing fixed data)."""
+    """Starts the workers: at once in in-process mode; in attached mode once the runner has
+    stopped and the user asks to upload here. None: never (a test showing fixed data)."""
     engine_threads: int = 0
     """Threads the in-process engine holds for the whole session (see engine.engine_threads)."""
     clock: Callable[[], float] = field(default=time.time)
@@ -63,9 +64,16 @@ class TuiSession:
         return disabled_hosts(self.config)
 
     @property
+    def can_take_over(self) -> bool:
+        """The runner this window watched has stopped, and this window can run the uploads."""
+        return self.mode == "attached" and self.runner_stopped and self.engine_factory is not None
+
+    @property
     def mode_label(self) -> str:
         if self.mode == "attached":
             pid = f"pid {self.runner_pid}" if self.runner_pid and self.runner_pid > 0 else "pid ?"
+            if self.can_take_over:
+                return f"runner ({pid}) stopped; press u to upload here"
             if self.runner_stopped:
                 return f"runner ({pid}) stopped; restart filehost-tui to upload here"
             return f"attached to runner ({pid})"

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from filehost_tui.disabled_hosts import WAITING_DISABLED, how_to_enable, waiting_reason
+from filehost_tui.engine.attempts import Attempts
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.volumes import sent_name, volume_name
 from filehost_tui.printable import printable
@@ -31,8 +32,7 @@ class UploadDetails:
     status: str
     uploaded: int
     total: int
-    retries: int
-    attempts: int
+    attempts: Attempts
     error_kind: str | None
     error_message: str | None
     url: str | None
@@ -49,7 +49,11 @@ class UploadDetails:
 
     @classmethod
     def from_row(
-        cls, u: FileHostUpload, disabled: Collection[str] = (), config_file: Path | None = None
+        cls,
+        u: FileHostUpload,
+        attempts: Attempts,
+        disabled: Collection[str] = (),
+        config_file: Path | None = None,
     ) -> UploadDetails:
         """`disabled`: hosts config.toml (at `config_file`) turns off."""
         to_start = None
@@ -64,8 +68,7 @@ class UploadDetails:
             status=u.status,
             uploaded=u.uploaded_bytes,
             total=u.total_bytes,
-            retries=u.retry_count,
-            attempts=u.retry_count + (1 if u.started_ts else 0),
+            attempts=attempts,
             error_kind=u.error_kind,
             error_message=u.error_message,
             url=u.download_url,
@@ -111,7 +114,7 @@ class UploadDetails:
             ("host", self.host),
             ("status", f"waiting: {WAITING_DISABLED}" if self.to_start else self.status),
             ("progress", f"{progress} {pct}{self._resend_note()}".strip()),
-            ("attempts", f"{self.attempts} ({self.retries} retries)"),
+            ("attempts", attempts_text(self.attempts)),
             ("link", self.url or "-"),
             ("file id", self.file_id or "-"),
             ("archive", self._archive_text()),
@@ -127,6 +130,19 @@ class UploadDetails:
         if self.error_kind or self.error_message:
             rows.append(("error", f"{self.error_kind or ''}: {self.error_message or ''}".strip()))
         return [(label, printable(value)) for label, value in rows]
+
+
+def attempts_text(a: Attempts) -> str:
+    """'2 (1 automatic retry)'; after a retry by hand, what came before it and what since."""
+    automatic = _count(a.automatic, "automatic retry", "automatic retries")
+    if not a.earlier:
+        return f"{a.since} ({automatic})" if a.since else "none yet"
+    since = f"{a.since} since ({automatic})" if a.since else "none since"
+    return f"{a.total} in all: {a.earlier} before the retry by hand, {since}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n or 'no'} {one if n == 1 else many}"
 
 
 class DetailsScreen(ModalScreen[None]):

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from filehost_tui.engine.attempts import attempts_of
 from filehost_tui.engine.events import UploadCompleted, UploadFailed
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
@@ -110,7 +111,10 @@ class MainScreen(Screen):
         self.table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim keys that do nothing for the selected upload, so the footer shows what is live."""
+        """Dim keys that do nothing for the selected upload, so the footer shows what is live;
+        `upload here` shows only while there is a stopped runner to take over from."""
+        if action == "upload_here":
+            return self.session.can_take_over
         if action in NEEDS_ROW or action in ("copy_link", "details"):
             table = self.query_one_optional(UploadsTable)
             row = table.selected_row() if table is not None else None
@@ -367,8 +371,10 @@ class MainScreen(Screen):
         if upload_id is None:
             return
         session = self.session
-        upload = session.queue.get(upload_id)
-        details = UploadDetails.from_row(upload, session.disabled_hosts, session.paths.config_file)
+        row = session.queue.get(upload_id)
+        details = UploadDetails.from_row(
+            row, attempts_of(row), session.disabled_hosts, session.paths.config_file
+        )
         self.app.push_screen(DetailsScreen(details, self.clock()))
 
     def action_copy_link(self) -> None:
@@ -389,6 +395,9 @@ class MainScreen(Screen):
 
     def on_hosts_panel_more_wanted(self, _: HostsPanel.MoreWanted) -> None:
         self.action_hosts()
+
+    def action_upload_here(self) -> None:
+        self.filehost.take_over()
 
     def action_stats(self) -> None:
         self.app.push_screen(StatsScreen(self.session.metrics.stats))

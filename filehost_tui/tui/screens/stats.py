@@ -14,6 +14,8 @@ from filehost_tui.engine.metrics_store import PERIODS, HostStats
 from filehost_tui.tui import format as fmt
 
 COLUMNS = ("host", "files", "failed", "bytes", "avg/s", "peak/s", "ok%")
+WIDTHS = {"host": 12, "avg/s": 8, "peak/s": 8}
+"""Speeds take up to 8 characters ('999MiB/s'); every other figure fits in 7."""
 
 
 def stats_cells(host: str, s: HostStats) -> tuple[str, ...]:
@@ -51,8 +53,8 @@ class StatsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for i, name in enumerate(COLUMNS):
-            table.add_column(name, key=name, width=12 if i == 0 else 7)
+        for name in COLUMNS:
+            table.add_column(name, key=name, width=WIDTHS.get(name, 7))
         self.query_one(Tabs).focus()
         self._load()
 

@@ -48,7 +48,7 @@ class BandwidthPanel(Horizontal):
     def _show_figures(self) -> None:
         now = fmt.speed(self.current) or "0B/s"
         peak = fmt.speed(self.peak) or "0B/s"
-        text = f"now {now:>7}  peak {peak:>7}"
+        text = f"now {now:>8}  peak {peak:>8}"
         if text != self._figures:  # an update re-lays the screen out, even with the same text
             self._figures = text
             self.query_one("#bw-figures", Label).update(text)

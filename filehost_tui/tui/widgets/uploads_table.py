@@ -36,7 +36,7 @@ COLUMNS = (
     ("retries", "R"),
     ("tail", "link / error"),
 )
-FIXED = {"host": 10, "status": STATUS_WIDTH, "pct": 4, "size": 6, "speed": 6, "retries": 1}
+FIXED = {"host": 10, "status": STATUS_WIDTH, "pct": 4, "size": 6, "speed": 8, "retries": 1}
 STATUS_STYLE = {
     "uploading": "bold",
     "completed": "green",

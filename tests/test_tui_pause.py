@@ -68,7 +68,7 @@ async def test_shift_p_asks_naming_the_bytes_and_enter_finishes_running_starts_n
     app, pilot, ids, messages = keys
     await pilot.press("P")
     assert isinstance(app.screen, PauseAllScreen)
-    assert "1 upload is sending (301M sent so far)" in question(app)
+    assert "1 upload is sending (301MiB sent so far)" in question(app)
     assert app.screen.focused is app.screen.query_one("#drain", Button)
     await pilot.press("enter")
     await settle(pilot)
@@ -92,7 +92,7 @@ async def test_p_on_a_busy_transfer_asks_and_enter_keeps_it_going(keys):
     app.main.table.move_to(ids["uploading"])
     await pilot.press("p")
     assert isinstance(app.screen, PauseOneScreen)
-    assert "holiday-2024.zip is uploading to gofile: 301M of 700M sent" in question(app)
+    assert "holiday-2024.zip is uploading to gofile: 301MiB of 700MiB sent" in question(app)
     await pilot.press("enter")
     await settle(pilot)
     assert actions(messages) == []
@@ -113,7 +113,7 @@ async def test_p_then_s_stops_it_and_the_row_and_details_show_nothing_kept(keys)
     await pilot.press("enter")
     assert isinstance(app.screen, DetailsScreen)
     progress = str(app.screen.query_one(".detail-progress").render())
-    assert "0B of 700M 0%, resume sends it again from the start" in progress
+    assert "0B of 700MiB 0%, resume sends it again from the start" in progress
 
 
 async def test_p_on_a_transfer_that_sent_little_pauses_at_once(keys):

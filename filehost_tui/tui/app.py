@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
+from filehost_tui.config import save_setting
 from filehost_tui.engine.events import Event
 from filehost_tui.engine.runner_lock import runner_pid
 from filehost_tui.errors import UserError
@@ -59,6 +61,7 @@ class FilehostApp(App[int]):
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
+        self._saved_theme = ""
         self.sub_title = session.mode_label
 
     @property
@@ -74,6 +77,7 @@ class FilehostApp(App[int]):
         self._loop_thread = threading.get_ident()
         for warning in self.session.warnings:
             self.notify(warning, severity="warning", timeout=10)
+        self._start_with_saved_theme()
         self.request_read()
         self.read_bandwidth()
         if self.session.poll_interval:
@@ -103,6 +107,27 @@ class FilehostApp(App[int]):
             )
         yield SystemCommand("Toggle dark/light", "Switch between dark and light", self.toggle_dark)
         yield from super().get_system_commands(screen)
+
+    def _start_with_saved_theme(self) -> None:
+        """The theme picked last time (config.toml's [tui] theme); a new pick is saved there."""
+        name = self.session.config.tui.theme
+        if name in self.available_themes:
+            self.theme = name
+        elif name:
+            self.notify(f"config.toml: theme {name!r} is not installed; using {self.theme}",
+                        severity="warning", markup=False)  # fmt: skip
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+
+    def _save_theme(self, theme: Theme) -> None:
+        if theme.name == self._saved_theme:
+            return
+        try:
+            save_setting(self.session.paths.config_file, "tui", "theme", theme.name)
+        except (OSError, UserError) as exc:
+            self.notify(f"theme not saved: {exc}", severity="warning", markup=False)
+            return
+        self._saved_theme = theme.name
 
     def toggle_dark(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

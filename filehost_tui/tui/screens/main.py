@@ -22,6 +22,7 @@ from filehost_tui.engine.events import UploadCompleted, UploadFailed
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
 from filehost_tui.tui.bindings import screen_bindings
+from filehost_tui.tui.clipboard import send_link
 from filehost_tui.tui.messages import (
     ActionDone,
     BandwidthChanged,
@@ -322,8 +323,7 @@ class MainScreen(Screen):
         if not row.url:
             self.notify(f"{row.item} has no link yet ({row.status})", severity="warning")
             return
-        self.app.copy_to_clipboard(row.url)
-        self.notify(f"copied {row.url}")
+        send_link(self, row.url)
 
     def action_stats(self) -> None:
         self.app.push_screen(StatsScreen(self.session.metrics.stats))

@@ -35,7 +35,7 @@ from filehost_tui.tui.screens.confirm import ConfirmScreen
 from filehost_tui.tui.screens.help import HelpScreen
 from filehost_tui.tui.screens.main import MainScreen
 from filehost_tui.tui.session import TuiSession
-from filehost_tui.tui.widgets.bandwidth import BUCKETS, WINDOW_MINUTES
+from filehost_tui.tui.widgets.bandwidth import SPANS_S, sparkline_span
 
 BANDWIDTH_EVERY = 5  # polls between sparkline reads (samples are written every ~5 s)
 
@@ -193,9 +193,11 @@ class FilehostApp(App[int]):
     @work(thread=True, exclusive=True, group="bandwidth-read", exit_on_error=False)
     def read_bandwidth(self) -> None:
         metrics = self.session.metrics
-        series = metrics.bandwidth_series(WINDOW_MINUTES, BUCKETS)
+        now = self.clock()
+        span = sparkline_span(metrics.first_sample_since(now - SPANS_S[-1]), now)
+        series = metrics.bandwidth_series(span.seconds / 60, span.buckets)
         peak = metrics.stats("session")["total"].peak_bytes_per_s
-        self.main.post_message(BandwidthRead(series, max([peak, *series])))
+        self.main.post_message(BandwidthRead(series, max([peak, *series]), span))
 
     def engine_sink(self, event: Event) -> None:
         """Called from engine threads: post and return, never wait for the UI."""

@@ -159,7 +159,7 @@ class MainScreen(Screen):
         return live
 
     def on_bandwidth_read(self, message: BandwidthRead) -> None:
-        self.query_one(BandwidthPanel).show_series(message.series, message.peak)
+        self.query_one(BandwidthPanel).show_series(message.series, message.peak, message.span)
 
     def on_uploads_table_older_wanted(self, _: UploadsTable.OlderWanted) -> None:
         """Up or page-up on the top row: the next page of older finished uploads."""

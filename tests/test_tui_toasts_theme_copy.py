@@ -70,9 +70,8 @@ def test_saving_the_theme_keeps_the_rest_of_config_toml(tmp_path) -> None:
     save_setting(path, "tui", "theme", "gruvbox")
     assert path.read_text() == text.replace('"nord"', '"gruvbox"')
     config = load_config(path)
-    assert (config.tui.theme, config.tui.history_rows, config.limits.max_concurrent) == (
-        "gruvbox", 5, 2
-    )
+    assert config.tui.theme == "gruvbox" and config.tui.history_rows == 5
+    assert config.limits.max_concurrent == 2
     fresh = tmp_path / "fresh.toml"
     save_setting(fresh, "tui", "theme", "nord")
     assert load_config(fresh).tui.theme == "nord"
@@ -80,10 +79,10 @@ def test_saving_the_theme_keeps_the_rest_of_config_toml(tmp_path) -> None:
 
 def test_a_config_layout_that_cannot_be_edited_is_refused_and_left_alone(tmp_path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text('tui = { history_rows = 5 }\n')
+    path.write_text("tui = { history_rows = 5 }\n")
     with pytest.raises(UserError, match="edit the file by hand"):
         save_setting(path, "tui", "theme", "nord")
-    assert path.read_text() == 'tui = { history_rows = 5 }\n'
+    assert path.read_text() == "tui = { history_rows = 5 }\n"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -123,3 +122,17 @@ async def test_y_says_the_link_was_sent_to_the_terminal_clipboard_and_shows_it(s
         await pilot.pause()
         (toast,) = shown_toasts(app)
         assert "sent to the terminal's clipboard" in str(toast.render())
+
+
+async def test_a_welcome_note_shows_at_start(tmp_path) -> None:
+    """The demo's note on which keys to try (`demo` passes it to open_tui)."""
+    from filehost_tui.cli.demo_command import TRY_KEYS
+
+    session = make_session(tmp_path, welcome=TRY_KEYS)
+    app = FilehostApp(session)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        (toast,) = shown_toasts(app)
+        assert "Try p on concert.mkv" in str(toast.render())
+        assert not toast.region.overlaps(app.screen.query_one(UploadsTable).region)
+    session.db.close()

@@ -77,6 +77,8 @@ class FilehostApp(App[int]):
         self._loop_thread = threading.get_ident()
         for warning in self.session.warnings:
             self.notify(warning, severity="warning", timeout=10)
+        if self.session.welcome:
+            self.notify(self.session.welcome, timeout=20, markup=False)
         self._start_with_saved_theme()
         self.request_read()
         self.read_bandwidth()

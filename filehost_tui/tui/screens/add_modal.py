@@ -135,8 +135,10 @@ class AddModal(ModalScreen[AddRequest | None]):
         elif not _exists(path):
             self._show_problem("path", f"{path}: no such file or folder.")
         elif not hosts:
-            problem = "Pick at least one host (space selects)." if self.hosts else "No host enabled."
-            self._show_problem("hosts", problem)
+            self._show_problem(
+                "hosts",
+                "Pick at least one host (space selects)." if self.hosts else "No host enabled.",
+            )
         else:
             self.dismiss(AddRequest(str(Path(path).expanduser()), hosts, name))
 

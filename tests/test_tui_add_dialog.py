@@ -105,3 +105,11 @@ async def test_a_missing_path_line_goes_once_the_path_changes(dialog, tmp_path):
     assert "no such file or folder" in str(error.render())
     await pilot.press("x")
     assert str(error.render()).strip() == ""
+
+
+async def test_enter_on_a_missing_path_says_so_and_stays(dialog, tmp_path):
+    app, pilot, messages = dialog
+    path_input = await type_path(pilot, f"{tmp_path}/nothing-here")
+    await pilot.press("enter")
+    assert "no such file or folder" in str(app.screen.query_one("#add-error").render())
+    assert app.focused is path_input

@@ -106,10 +106,10 @@ class AddModal(ModalScreen[AddRequest | None]):
             self.action_cancel()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter on the name, or on an existing path once a host is picked, queues what the path
-        names (a folder stays a folder); otherwise it moves on to the next field."""
+        """Enter queues what the path names (a folder stays a folder) or says what is missing;
+        on an existing path with no host picked yet it moves on to the hosts."""
         hosts = self.query_one("#add-hosts", SelectionList).selected
-        if event.input.id == "add-name" or (hosts and _exists(event.value)):
+        if event.input.id == "add-name" or hosts or not _exists(event.value):
             self.action_submit()
         else:
             self.focus_next()

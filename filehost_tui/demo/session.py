@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomli_w
+
 from filehost_tui.config import env_key, load_config
 from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.queue_store import QueueStore
@@ -96,7 +98,7 @@ def _config(fakes: dict[str, FakeHost], fast: bool, theme: str | None) -> str:
         else:
             lines.append(f'[hosts."{host_id}"]\nenabled = false\n')
     if theme:
-        lines.append(f"[tui]\ntheme = {theme!r}\n")
+        lines.append("[tui]\n" + tomli_w.dumps({"theme": theme}))
     return "\n".join(lines)
 
 

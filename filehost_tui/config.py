@@ -16,6 +16,8 @@ from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
+import tomli_w
+
 from filehost_tui.errors import UserError
 
 
@@ -52,6 +54,8 @@ class TuiSettings:
     history_rows: int = 1000
     """Finished uploads the TUI holds besides unfinished and failed ones; older ones are reached
     with the `/` filter or by paging up past the top."""
+    theme: str | None = None
+    """The Textual theme the TUI starts with; written by the app when the user picks one."""
 
 
 @dataclass(frozen=True)
@@ -263,3 +267,36 @@ def _ca_bundle(raw: dict[str, Any], path: Path, text: str) -> str | None:
             f"ca_bundle {bundle} is not a file; point it at your CA's PEM file",
         )
     return str(bundle.resolve())
+
+
+def save_setting(path: Path, table: str, key: str, value: str) -> None:
+    """Set `key = "value"` in `[table]` of config.toml and keep the rest of the file as the user
+    wrote it (comments, order, spacing). The new text is read back before it replaces the file, so
+    a layout this cannot edit (an inline `table = {...}`) is refused instead of broken."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read config ({exc.__class__.__name__})") from None
+    line = tomli_w.dumps({key: value}).strip()
+    header = re.search(rf"^[ \t]*\[[ \t]*{re.escape(table)}[ \t]*\][^\n]*\n?", text, re.M)
+    if header is None:
+        new = (text.rstrip("\n") + "\n\n" if text.strip() else "") + f"[{table}]\n{line}\n"
+    else:
+        end = re.compile(r"^[ \t]*\[", re.M).search(text, header.end())
+        stop = end.start() if end else len(text)
+        section = text[header.end() : stop]
+        old = re.compile(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=[^\n]*", re.M)
+        section = old.sub(line, section, count=1) if old.search(section) else f"{line}\n{section}"
+        new = text[: header.end()] + ("" if header.group().endswith("\n") else "\n")
+        new += section + text[stop:]
+    try:
+        saved = tomllib.loads(new).get(table, {}).get(key)
+    except tomllib.TOMLDecodeError:
+        saved = None
+    if saved != value:
+        raise UserError(f"{path}: cannot set [{table}] {key} here; edit the file by hand")
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(new, encoding="utf-8")
+    os.replace(temp, path)

@@ -20,6 +20,7 @@ from filehost_tui.tui.messages import (
     UploadChanged,
 )
 from filehost_tui.tui.screens.confirm import ConfirmScreen
+from filehost_tui.tui.widgets.bandwidth import Span
 from tests.engine_harness import make_home
 from tests.tui_support import NOW, eventually, make_session, settle
 
@@ -113,7 +114,7 @@ async def test_messages_that_arrive_after_the_screen_is_gone_are_dropped(tmp_pat
             QueueRead([], {}, None, None, NOW),
             ProgressUpdated(UploadProgress(1, 1, "catbox", 10, 100, 5.0)),
             BandwidthChanged(BandwidthUpdated(None, 5.0)),
-            BandwidthRead([0.0] * 4, 1.0),
+            BandwidthRead([0.0] * 4, 1.0, Span(30, 4)),
             UploadChanged(UploadCompleted(1, 1, "catbox", "https://x/1", None)),
         ]
         assert [main.post_message(message) for message in late] == [False] * len(late)

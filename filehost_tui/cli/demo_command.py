@@ -7,14 +7,18 @@ import sys
 
 from filehost_tui.context import Context
 
+TRY_KEYS = (
+    "Demo: about 4 minutes at the demo hosts' speed. Try p on concert.mkv, r on the upload "
+    "0x0 fails, y on a finished one, ? for every key."
+)
+
 
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     # imported here: every other command would pay for loading the fake hosts
     from filehost_tui.demo.session import demo_session
-    from filehost_tui.engine.engine import Engine
-    from filehost_tui.runner import make_printer, run
 
-    with demo_session(ctx.paths) as session:
+    interactive = not args.headless
+    with demo_session(ctx.paths, fast=args.fast, interactive=interactive) as session:
         demo = Context(session.paths)
         try:
             ids = session.queue(demo.queue)
@@ -23,17 +27,24 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
                 f"(home {session.paths.data_dir})",
                 file=sys.stderr,
             )
-            if not args.headless:
+            if interactive:
                 from filehost_tui.tui.launch import open_tui
 
-                return open_tui(demo)
-            printer = make_printer(sys.stdout, as_json=False)
-            engine = Engine(demo.paths, demo.config, demo.registry, demo.db, sink=printer)
-            code = run(engine, printer, until_idle=True)
-            print("\nlinks:")
-            for upload in demo.queue.uploads():
-                if upload.download_url:
-                    print(f"  {upload.item.name} ({upload.host_name}): {upload.download_url}")
-            return code
+                return open_tui(demo, None if args.fast else TRY_KEYS)
+            return _run_headless(demo)
         finally:
             demo.close()
+
+
+def _run_headless(demo: Context) -> int:
+    from filehost_tui.engine.engine import Engine
+    from filehost_tui.runner import make_printer, run
+
+    printer = make_printer(sys.stdout, as_json=False)
+    engine = Engine(demo.paths, demo.config, demo.registry, demo.db, sink=printer)
+    code = run(engine, printer, until_idle=True)
+    print("\nlinks:")
+    for upload in demo.queue.uploads():
+        if upload.download_url:
+            print(f"  {upload.item.name} ({upload.host_name}): {upload.download_url}")
+    return code

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="try it: local demo hosts on 127.0.0.1, no account needed")
     demo.add_argument("--headless", action="store_true", help="run to the end and print the links")
+    demo.add_argument(
+        "--fast", action="store_true", help="done in seconds (for scripts); default: ~4 minutes"
+    )
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="process the queue without the TUI (headless)")

@@ -227,6 +227,11 @@ class MetricsStore:
         peaks["total"] = max([float(total or 0.0), *peaks.values()])
         return peaks
 
+    def first_sample_since(self, since: float) -> float | None:
+        """When the oldest sample at or after `since` was taken: how long the recent history is."""
+        b = BandwidthSample
+        return b.select(peewee.fn.MIN(b.ts)).where(b.ts >= since).scalar()
+
     def bandwidth_series(
         self, minutes: float, buckets: int, host: str | None = None
     ) -> list[float]:

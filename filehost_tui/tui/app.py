@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
+from filehost_tui.config import save_setting
 from filehost_tui.engine.events import Event
 from filehost_tui.engine.runner_lock import runner_pid
 from filehost_tui.errors import UserError
@@ -33,7 +35,7 @@ from filehost_tui.tui.screens.confirm import ConfirmScreen
 from filehost_tui.tui.screens.help import HelpScreen
 from filehost_tui.tui.screens.main import MainScreen
 from filehost_tui.tui.session import TuiSession
-from filehost_tui.tui.widgets.bandwidth import BUCKETS, WINDOW_MINUTES
+from filehost_tui.tui.widgets.bandwidth import SPANS_S, sparkline_span
 
 BANDWIDTH_EVERY = 5  # polls between sparkline reads (samples are written every ~5 s)
 STARTING = "starting uploads in this window…"
@@ -60,6 +62,7 @@ class FilehostApp(App[int]):
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
+        self._saved_theme = ""
         self.sub_title = session.mode_label
 
     @property
@@ -75,6 +78,9 @@ class FilehostApp(App[int]):
         self._loop_thread = threading.get_ident()
         for warning in self.session.warnings:
             self.notify(warning, severity="warning", timeout=10)
+        if self.session.welcome:
+            self.notify(self.session.welcome, timeout=20, markup=False)
+        self._start_with_saved_theme()
         self.request_read()
         self.read_bandwidth()
         if self.session.poll_interval:
@@ -121,6 +127,27 @@ class FilehostApp(App[int]):
             )
         yield SystemCommand("Toggle dark/light", "Switch between dark and light", self.toggle_dark)
         yield from super().get_system_commands(screen)
+
+    def _start_with_saved_theme(self) -> None:
+        """The theme picked last time (config.toml's [tui] theme); a new pick is saved there."""
+        name = self.session.config.tui.theme
+        if name in self.available_themes:
+            self.theme = name
+        elif name:
+            self.notify(f"config.toml: theme {name!r} is not installed; using {self.theme}",
+                        severity="warning", markup=False)  # fmt: skip
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+
+    def _save_theme(self, theme: Theme) -> None:
+        if theme.name == self._saved_theme:
+            return
+        try:
+            save_setting(self.session.paths.config_file, "tui", "theme", theme.name)
+        except (OSError, UserError) as exc:
+            self.notify(f"theme not saved: {exc}", severity="warning", markup=False)
+            return
+        self._saved_theme = theme.name
 
     def toggle_dark(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
@@ -188,9 +215,11 @@ class FilehostApp(App[int]):
     @work(thread=True, exclusive=True, group="bandwidth-read", exit_on_error=False)
     def read_bandwidth(self) -> None:
         metrics = self.session.metrics
-        series = metrics.bandwidth_series(WINDOW_MINUTES, BUCKETS)
+        now = self.clock()
+        span = sparkline_span(metrics.first_sample_since(now - SPANS_S[-1]), now)
+        series = metrics.bandwidth_series(span.seconds / 60, span.buckets)
         peak = metrics.stats("session")["total"].peak_bytes_per_s
-        self.main.post_message(BandwidthRead(series, max([peak, *series])))
+        self.main.post_message(BandwidthRead(series, max([peak, *series]), span))
 
     def engine_sink(self, event: Event) -> None:
         """Called from engine threads: post and return, never wait for the UI."""

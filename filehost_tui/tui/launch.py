@@ -45,12 +45,14 @@ def build_session(ctx: Context) -> TuiSession:
     )
 
 
-def open_tui(ctx: Context) -> int:
+def open_tui(ctx: Context, welcome: str | None = None) -> int:
     """Run the app until the user quits; the exit code is the app's (0 unless it crashed)."""
     from filehost_tui.app_logging import setup_file_logging
     from filehost_tui.tui.app import FilehostApp
 
     setup_file_logging(ctx.paths)  # engine warnings go to the log file, never over the screen
-    app = FilehostApp(build_session(ctx))
+    session = build_session(ctx)
+    session.welcome = welcome
+    app = FilehostApp(session)
     app.run()
     return app.return_code or 0

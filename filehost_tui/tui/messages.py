@@ -23,6 +23,7 @@ from filehost_tui.engine.events import (
     UploadStarted,
 )
 from filehost_tui.tui.queue_view import HostSummary, UploadRow
+from filehost_tui.tui.widgets.bandwidth import Span
 
 if TYPE_CHECKING:
     from filehost_tui.engine.engine import Engine
@@ -120,10 +121,11 @@ class HistoryRead(Message, bubble=False):
 
 
 class BandwidthRead(Message, bubble=False):
-    def __init__(self, series: list[float], peak: float) -> None:
+    def __init__(self, series: list[float], peak: float, span: Span) -> None:
         super().__init__()
         self.series = series
         self.peak = peak
+        self.span = span
 
 
 class ActionDone(Message, bubble=False):

@@ -51,6 +51,8 @@ class TuiSession:
     cursor_blink: bool = True
     warnings: tuple[str, ...] = ()
     """Problems worth a notification at start (e.g. a user host spec that did not load)."""
+    welcome: str | None = None
+    """A note shown at start (the demo says which keys to try)."""
     poll_interval: float = 1.0
     """Seconds between database reads; 0 turns the timer off (tests refresh by hand)."""
     progress_interval: float = 1.0

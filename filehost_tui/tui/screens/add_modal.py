@@ -1,4 +1,9 @@
-"""Add work: a path (tab completes from the file system), one or more hosts, an optional name."""
+"""Add work: a path (tab completes from the file system), one or more hosts, an optional name.
+
+Tab completes only a path that does not exist yet: once the input names a file or folder, tab moves
+on, so a folder can be queued from the keyboard without tab walking into it (`myfolder` →
+`myfolder/` → `myfolder/one.dat`). The right arrow still takes the grey suggestion at any time.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +55,9 @@ class PathInput(Input):
     BINDINGS = [Binding("tab", "complete", "complete", show=False, id="filehost.add.complete")]
 
     def action_complete(self) -> None:
-        """Tab takes the completion when there is one, else moves on like tab always does."""
-        if self._suggestion and self._suggestion != self.value:
+        """Tab takes the completion while the input names nothing yet, else moves on like tab
+        always does."""
+        if self._suggestion and self._suggestion != self.value and not _exists(self.value):
             self.value = self._suggestion
             self.cursor_position = len(self.value)
         else:
@@ -68,11 +74,12 @@ class AddModal(ModalScreen[AddRequest | None]):
         super().__init__()
         self.hosts = hosts
         self.cursor_blink = cursor_blink
+        self._problem_of: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="add-dialog"):
             yield Label("Add files or folders", classes="dialog-title")
-            yield Label("Path (tab completes)")
+            yield Label("Path (tab completes a partial name, → takes the grey suggestion)")
             yield PathInput(
                 id="add-path", placeholder="~/folder or /file", suggester=PathSuggester()
             )
@@ -99,10 +106,22 @@ class AddModal(ModalScreen[AddRequest | None]):
             self.action_cancel()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "add-name":
+        """Enter queues what the path names (a folder stays a folder) or says what is missing;
+        on an existing path with no host picked yet it moves on to the hosts."""
+        hosts = self.query_one("#add-hosts", SelectionList).selected
+        if event.input.id == "add-name" or hosts or not _exists(event.value):
             self.action_submit()
         else:
             self.focus_next()
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        """Picking a host answers "Pick at least one host": the line goes."""
+        if event.selection_list.selected and self._problem_of == "hosts":
+            self._show_problem(None, None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "add-path" and self._problem_of == "path":
+            self._show_problem(None, None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -111,17 +130,23 @@ class AddModal(ModalScreen[AddRequest | None]):
         path = self.query_one("#add-path", Input).value.strip()
         hosts = tuple(self.query_one("#add-hosts", SelectionList).selected)
         name = self.query_one("#add-name", Input).value.strip() or None
-        problem = self._problem(path, hosts)
-        if problem:
-            self.query_one("#add-error", Label).update(problem)
-            return
-        self.dismiss(AddRequest(str(Path(path).expanduser()), hosts, name))
-
-    def _problem(self, path: str, hosts: tuple[str, ...]) -> str | None:
         if not path:
-            return "Type a path to a file or folder."
-        if not Path(path).expanduser().exists():
-            return f"{path}: no such file or folder."
-        if not hosts:
-            return "Pick at least one host (space selects)." if self.hosts else "No host enabled."
-        return None
+            self._show_problem("path", "Type a path to a file or folder.")
+        elif not _exists(path):
+            self._show_problem("path", f"{path}: no such file or folder.")
+        elif not hosts:
+            self._show_problem(
+                "hosts",
+                "Pick at least one host (space selects)." if self.hosts else "No host enabled.",
+            )
+        else:
+            self.dismiss(AddRequest(str(Path(path).expanduser()), hosts, name))
+
+    def _show_problem(self, field: str | None, text: str | None) -> None:
+        """One problem line, kept only until the field it is about changes."""
+        self._problem_of = field
+        self.query_one("#add-error", Label).update(text or "")
+
+
+def _exists(path: str) -> bool:
+    return bool(path.strip()) and Path(path.strip()).expanduser().exists()

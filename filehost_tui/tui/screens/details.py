@@ -20,6 +20,7 @@ from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.volumes import sent_name, volume_name
 from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
+from filehost_tui.tui.clipboard import send_link
 
 
 @dataclass(frozen=True)
@@ -173,5 +174,4 @@ class DetailsScreen(ModalScreen[None]):
         if not self.details.url:
             self.notify(f"{self.details.item} has no link yet", severity="warning")
             return
-        self.app.copy_to_clipboard(self.details.url)
-        self.notify(f"copied {self.details.url}")
+        send_link(self, self.details.url)

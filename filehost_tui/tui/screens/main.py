@@ -23,6 +23,7 @@ from filehost_tui.engine.events import UploadCompleted, UploadFailed
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
 from filehost_tui.tui.bindings import screen_bindings
+from filehost_tui.tui.clipboard import send_link
 from filehost_tui.tui.messages import (
     ActionDone,
     BandwidthChanged,
@@ -183,7 +184,7 @@ class MainScreen(Screen):
         self.query_one(HostsPanel).refit()
 
     def on_bandwidth_read(self, message: BandwidthRead) -> None:
-        self.query_one(BandwidthPanel).show_series(message.series, message.peak)
+        self.query_one(BandwidthPanel).show_series(message.series, message.peak, message.span)
 
     def on_uploads_table_older_wanted(self, _: UploadsTable.OlderWanted) -> None:
         """Up or page-up on the top row: the next page of older finished uploads."""
@@ -384,8 +385,7 @@ class MainScreen(Screen):
         if not row.url:
             self.notify(f"{row.item} has no link yet ({row.status})", severity="warning")
             return
-        self.app.copy_to_clipboard(row.url)
-        self.notify(f"copied {row.url}")
+        send_link(self, row.url)
 
     def action_hosts(self) -> None:
         config_file = self.session.paths.config_file

@@ -262,8 +262,11 @@ class Engine:
     # ---- views for the faces ----------------------------------------------------------------
 
     def active(self) -> list[ActiveTransfer]:
+        """Running transfers, each with its rate from the meter (docs/architecture.md, 'The speed
+        meter')."""
         with self._lock:
             jobs = [j for j in self._active.values() if j.active.abort != Abort.SUPERSEDED]
+        rates = self.meter.snapshot().uploads
         return [
             ActiveTransfer(
                 j.job.id,
@@ -272,7 +275,7 @@ class Engine:
                 j.active.shown_phase,
                 j.active.uploaded,
                 j.active.total,
-                j.active.rate,
+                rates.get(j.job.id, 0.0),
             )
             for j in jobs
         ]
@@ -281,13 +284,14 @@ class Engine:
         with self._lock:
             running = Counter(j.job.host for j in self._active.values())
         now = time.time()
+        rates = self.meter.snapshot().hosts
         return {
             h: HostState(
                 h,
                 running[h],
                 rt.backoff_until if rt.backoff_until and rt.backoff_until > now else None,
                 rt.auth_failing,
-                self.meter.rate(h),
+                rates.get(h, 0.0),
             )
             for h, rt in self.hosts.items()
         }
@@ -425,7 +429,7 @@ class Engine:
             now = time.monotonic()
             with self._lock:
                 jobs = [j for j in self._active.values() if j.active.abort != Abort.SUPERSEDED]
-            self._emit_progress(jobs, now)
+            self._emit_progress(jobs)
             # each step's next time is set before it runs: a failing step neither repeats at
             # the tick rate nor stops the others
             if forced or now >= due["db"]:
@@ -456,13 +460,17 @@ class Engine:
         except Exception:  # a locked database must not stop progress and control for good
             log.exception("engine step %s failed; it runs again on its next tick", step.__name__)
 
-    def _emit_progress(self, jobs: list[UploadJob], now: float) -> None:
+    def _emit_progress(self, jobs: list[UploadJob]) -> None:
+        """One snapshot of the meter for every upload's event; an upload that sends nothing now
+        (its last byte went, or it waits for the host) drops out of the rates first."""
+        for j in jobs:
+            if not j.active.sending:
+                self.meter.settle(j.job.id)
+        rates = self.meter.snapshot().uploads
         for j in jobs:
             a = j.active
-            a.update_rate(now)
-            self.emit(
-                UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, a.rate)
-            )
+            rate = rates.get(j.job.id, 0.0)
+            self.emit(UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, rate))
 
     def _sample_bandwidth(self) -> None:
         snap = self.meter.snapshot()
@@ -498,6 +506,7 @@ class Engine:
                 Status.PAUSED: Abort.PAUSED,
                 Status.CANCELLED: Abort.CANCELLED,
             }.get(status, Abort.SUPERSEDED)
+            self.meter.settle(j.job.id)  # stopped by the user: out of the rates before it ends
 
 
 def engine_threads(registry: SpecRegistry, config: Config) -> int:

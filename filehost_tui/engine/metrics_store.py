@@ -195,9 +195,10 @@ class MetricsStore:
         return result
 
     def _peaks(self, since: float) -> dict[str, float]:
-        """Peak speed: the highest 5-second sample, but never below the fastest finished upload's
-        own average (an upload shorter than a sampling tick leaves no sample of its speed)."""
-        b, m = BandwidthSample, UploadMetric
+        """Peak speed: the highest sample of the speed meter, per host and of one tick's sum.
+        Never a finished upload's own average: a small file that left in one socket write would
+        read as an absurd speed (docs/architecture.md, 'The speed meter')."""
+        b = BandwidthSample
         per_host = (
             b.select(b.host_name, peewee.fn.MAX(b.bytes_per_s).alias("peak"))
             .where(b.ts >= since)
@@ -205,14 +206,6 @@ class MetricsStore:
             .dicts()
         )
         peaks = {r["host_name"]: float(r["peak"]) for r in per_host}
-        fastest = (
-            m.select(m.host_name, (peewee.fn.MAX(m.speed_kbps) * 1024).alias("peak"))
-            .where((m.end_ts >= since) & (m.status == "success"))
-            .group_by(m.host_name)
-            .dicts()
-        )
-        for r in fastest:
-            peaks[r["host_name"]] = max(peaks.get(r["host_name"], 0.0), float(r["peak"]))
         per_tick = (
             b.select(peewee.fn.SUM(b.bytes_per_s).alias("total"))
             .where(b.ts >= since)

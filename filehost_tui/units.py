@@ -1,7 +1,8 @@
-"""Sizes and speeds as people read them (binary units, one decimal)."""
+"""Sizes, speeds and durations as people read them (binary units, one decimal)."""
 
 from __future__ import annotations
 
+import math
 import re
 
 
@@ -11,6 +12,21 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
+
+
+def human_duration(seconds: float) -> str:
+    """Time left in at most 5 characters, rounded up: '45s', '4m10s', '12m', '1h05m', '3d'."""
+    s = max(1, math.ceil(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 3600:
+        return f"{math.ceil(s / 60)}m"
+    m = math.ceil(s / 60)
+    if m < 100 * 60:
+        return f"{m // 60}h{m % 60:02d}m"
+    return f"{math.ceil(s / 86400)}d"
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)

@@ -11,16 +11,17 @@ import argparse
 import heapq
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from filehost_tui.cli.durations import age_seconds
 from filehost_tui.cli.output import stream_lines
 from filehost_tui.context import Context
+from filehost_tui.engine.eta import queue_eta, upload_eta, upload_shares
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import UserError
 from filehost_tui.printable import printable
-from filehost_tui.units import human_size
+from filehost_tui.units import human_duration, human_size
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 RECENT = 20
@@ -57,7 +58,8 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def upload_dict(u: UploadRow) -> dict[str, object]:
+def upload_dict(u: UploadRow, shares: Mapping[str, float]) -> dict[str, object]:
+    """`shares`: each host's rate per upload sending (see _shares), for `eta_s`."""
     return {
         "id": u.id,
         "item_id": u.item_id,
@@ -73,18 +75,49 @@ def upload_dict(u: UploadRow) -> dict[str, object]:
         "error_message": u.error_message,
         "download_url": u.url,
         "file_id": u.file_id,
+        "eta_s": _eta(u, shares),
     }
 
 
-def text_line(u: UploadRow) -> str:
+def _eta(u: UploadRow, shares: Mapping[str, float]) -> float | None:
+    if u.status != Status.UPLOADING:
+        return None
+    eta = upload_eta(u.uploaded, u.total, shares.get(u.host, 0.0))
+    return None if eta is None else round(eta, 1)
+
+
+def text_line(u: UploadRow, shares: Mapping[str, float]) -> str:
     pct = 100 * u.uploaded / u.total if u.total else 0.0
     tail = u.url or (f"{u.error_kind}: {u.error_message}" if u.error_message else "")
     name = printable(u.item)[:30]
+    eta = _eta(u, shares)
+    left = f"eta {human_duration(eta)}" if eta is not None else ""
     return (
-        f"{u.id:>5}  {name:<30}  {u.host:<11}  {u.status:<9}  {pct:5.1f}%  "
+        f"{u.id:>5}  {name:<30}  {u.host:<11}  {u.status:<9}  {pct:5.1f}%  {left:<9}  "
         f"{human_size(u.total):>10}  retries {u.retries}  "
         f"{printable(tail)}"
     ).rstrip() + "\n"
+
+
+def _shares(ctx: Context) -> dict[str, float]:
+    """Each host's rate per upload sending, from the meter's latest samples (written by the
+    process that uploads): `status` runs no engine of its own."""
+    sending = {h: n for (h, s), n in ctx.reads.counts().items() if s == Status.UPLOADING}
+    return upload_shares(ctx.metrics.recent_rates(), sending)
+
+
+def queue_line(ctx: Context) -> str | None:
+    """The whole queue's bytes left and time left at the speed now; None while nothing is sent
+    (or nothing is left)."""
+    rates = ctx.metrics.recent_rates()
+    if not rates:
+        return None
+    left = ctx.reads.bytes_left()
+    eta = queue_eta(left, rates)
+    if eta is None:
+        return None
+    speed = human_size(sum(rates.values()))
+    return f"queue: {human_size(sum(left.values()))} left, about {human_duration(eta)} at {speed}/s"
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
@@ -96,15 +129,17 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         rows = reads.iter_rows(flt)
     else:
         return _attention_and_recent(ctx)
+    shares = _shares(ctx)
     if args.json:
-        stream_lines(_json_document(rows))
+        stream_lines(_json_document(rows, shares))
     elif args.jsonl:
-        stream_lines(_ENCODER.encode(upload_dict(u)) + "\n" for u in rows)
+        stream_lines(_ENCODER.encode(upload_dict(u, shares)) + "\n" for u in rows)
     else:
         shown = _Counted(rows)
-        stream_lines(text_line(u) for u in shown)
+        stream_lines(text_line(u, shares) for u in shown)
         if not shown.count:
             print(_nothing(ctx))
+        _print_queue_line(ctx)
     return 0
 
 
@@ -123,12 +158,12 @@ def _filter(ctx: Context, args: argparse.Namespace) -> UploadFilter:
     )
 
 
-def _json_document(rows: Iterator[UploadRow]) -> Iterator[str]:
+def _json_document(rows: Iterator[UploadRow], shares: Mapping[str, float]) -> Iterator[str]:
     """The same document `json.dumps({"uploads": [...]})` would give, written a page at a time
     (one encoder call per page: per row, the call itself cost more than the encoding)."""
     yield '{"uploads": ['
     for n, page in enumerate(_pages(rows)):
-        yield (", " if n else "") + _ENCODER.encode([upload_dict(u) for u in page])[1:-1]
+        yield (", " if n else "") + _ENCODER.encode([upload_dict(u, shares) for u in page])[1:-1]
     yield "]}\n"
 
 
@@ -161,7 +196,8 @@ def _attention_and_recent(ctx: Context) -> int:
     recent = reads.newest(UploadFilter(statuses=HISTORY), RECENT)[::-1]
     attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
     shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id))
-    stream_lines(text_line(u) for u in shown)
+    shares = _shares(ctx)
+    stream_lines(text_line(u, shares) for u in shown)
     if not shown.count:
         print(_nothing(ctx))
         return 0
@@ -171,7 +207,14 @@ def _attention_and_recent(ctx: Context) -> int:
             f"… and {more} older finished upload(s): `filehost-tui status --all` lists every one, "
             "`--state completed --limit 100` the latest 100"
         )
+    _print_queue_line(ctx)
     return 0
+
+
+def _print_queue_line(ctx: Context) -> None:
+    line = queue_line(ctx)
+    if line is not None:
+        print(line)
 
 
 def _nothing(ctx: Context) -> str:

@@ -38,7 +38,7 @@ from filehost_tui.engine.events import (
     UploadProgress,
 )
 from filehost_tui.engine.host_runtime import HostRuntime, connection_count
-from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.metrics_store import SAMPLE_EVERY_S, MetricsStore
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
@@ -55,7 +55,6 @@ log = logging.getLogger("filehost_tui.engine")
 
 TICK_S = 0.25  # progress events: a few per second per upload
 DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once a second
-SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
 IDLE_WAKE_S = 30.0  # a sleeping connection thread re-checks the queue at least this often
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the connection thread tries again
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
@@ -470,7 +469,9 @@ class Engine:
         for j in jobs:
             a = j.active
             rate = rates.get(j.job.id, 0.0)
-            self.emit(UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, rate))
+            self.emit(
+                UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, rate)
+            )
 
     def _sample_bandwidth(self) -> None:
         snap = self.meter.snapshot()

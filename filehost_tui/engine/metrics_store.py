@@ -19,6 +19,7 @@ PERIODS = ("session", "24h", "7d", "30d", "all")
 _PERIOD_SECONDS = {"24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 SAMPLE_RETENTION_S = 31 * 86400.0
 SESSION_KEY = "session_started_ts"
+SAMPLE_EVERY_S = 5.0  # the engine writes a bandwidth sample of every busy host this often
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,18 @@ class MetricsStore:
 
     def record_bandwidth_sample(self, host: str, bytes_per_s: float, ts: float) -> None:
         self.record_bandwidth_samples({host: bytes_per_s}, ts)
+
+    def recent_rates(self, within: float = 2 * SAMPLE_EVERY_S) -> dict[str, float]:
+        """Each host's rate in the meter's latest sample, if it is at most `within` seconds old:
+        what a process that runs no engine (`status`) knows of the speed now."""
+        b = BandwidthSample
+        rows = (
+            b.select(b.host_name, b.ts, b.bytes_per_s)
+            .where(b.ts >= self.clock() - within)
+            .order_by(b.ts)
+            .tuples()
+        )
+        return {host: rate for host, _, rate in rows}
 
     def prune_samples(self) -> int:
         cutoff = self.clock() - SAMPLE_RETENTION_S

@@ -226,7 +226,8 @@ class FilehostApp(App[int]):
             self.session.runner_stopped = True
             self.sub_title = self.session.mode_label
         else:
-            self.sub_title = f"{message.error}; restart filehost-tui to upload here"
+            # the advice first: at 80 columns the header cuts the end with "…"
+            self.sub_title = f"restart filehost-tui to upload here: {message.error}"
 
     def stop_engine_then_exit(self) -> None:
         self._stopping = True

@@ -105,6 +105,8 @@ class HostSummary:
     active_total: int = 0
     backoff_until: float | None = None
     auth_failing: bool = False
+    bytes_left: int = 0
+    """What pending uploads hold and uploading ones have not sent: the host line's ETA."""
 
     @property
     def is_paused(self) -> bool:
@@ -136,6 +138,7 @@ def host_summaries(now: float) -> dict[str, HostSummary]:
             (str(Status.PENDING), str(Status.FAILED)),
         ).fetchall()
     }
+    left = reads.bytes_left()
     result = {}
     for host, c in counts.items():
         due = None
@@ -157,5 +160,6 @@ def host_summaries(now: float) -> dict[str, HostSummary]:
             active_total=total,
             backoff_until=due if due is not None and due > now else None,
             auth_failing=host in auth,
+            bytes_left=left.get(host, 0),
         )
     return result

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from filehost_tui.engine.eta import queue_eta
 from filehost_tui.engine.events import UploadCompleted, UploadFailed
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
@@ -134,6 +135,8 @@ class MainScreen(Screen):
             self.query_one(BandwidthPanel).show_current(sum(self.host_speed.values()))
         self.summaries = message.hosts
         self.query_one(HostsPanel).show(message.hosts, self.host_speed, message.now)
+        left = {h: s.bytes_left for h, s in message.hosts.items()}
+        self.query_one(BandwidthPanel).show_eta(queue_eta(left, self.host_speed))
         if _key_state(table.selected_row()) != selected:
             self.refresh_bindings()  # the footer is rebuilt: only when the keys' state changed
 

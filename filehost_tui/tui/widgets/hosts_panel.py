@@ -8,10 +8,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
+from filehost_tui.engine.eta import eta_seconds
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.queue_view import HostSummary
 
-HEADER = f"{'host':<10} {'active transfers':<18} {'speed':>8} {'act':>4} {'que':>4} {'done':>4} {'fail':>4}"
+HEADER = (
+    f"{'host':<10} {'active transfers':<18} {'speed':>7} {'ETA':>5} "
+    f"{'act':>4} {'que':>4} {'done':>4} {'fail':>4}"
+)
 
 
 def counts_text(s: HostSummary) -> str:
@@ -39,6 +43,7 @@ class HostLine(Horizontal):
         yield Label(self.host[:10], classes="host-name")
         yield ProgressBar(total=1, show_eta=False, classes="host-bar")
         yield Label("", classes="host-speed")
+        yield Label("", classes="host-eta")
         yield Label("", classes="host-counts")
         yield Label("", classes="host-marker")
 
@@ -51,6 +56,7 @@ class HostLine(Horizontal):
         marker = marker_text(s, now)
         texts = {
             ".host-speed": fmt.speed(bytes_per_s),
+            ".host-eta": fmt.eta(eta_seconds(s.bytes_left, bytes_per_s) if s.bytes_left else None),
             ".host-counts": counts_text(s),
             ".host-marker": marker,
         }

@@ -43,6 +43,9 @@ class Tail:
     text: str
     style: str = ""
 
+    def __str__(self) -> str:
+        return self.text
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield Text(keep_end(self.text, options.max_width), style=self.style, no_wrap=True, end="")
 

@@ -26,7 +26,7 @@ import peewee
 from filehost_tui.config import Config
 from filehost_tui.credentials import read_credentials_file
 from filehost_tui.engine.archive_cache import sweep_archives
-from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter
+from filehost_tui.engine.bandwidth import BandwidthMeter, BandwidthSnapshot, RateLimiter
 from filehost_tui.engine.control import Control
 from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.doorbell import Doorbell
@@ -260,12 +260,12 @@ class Engine:
 
     # ---- views for the faces ----------------------------------------------------------------
 
-    def active(self) -> list[ActiveTransfer]:
+    def active(self, snap: BandwidthSnapshot | None = None) -> list[ActiveTransfer]:
         """Running transfers, each with its rate from the meter (docs/architecture.md, 'The speed
-        meter')."""
+        meter'); pass the `snap` the host states are read from, and rows and hosts agree."""
         with self._lock:
             jobs = [j for j in self._active.values() if j.active.abort != Abort.SUPERSEDED]
-        rates = self.meter.snapshot().uploads
+        rates = (snap or self.meter.snapshot()).uploads
         return [
             ActiveTransfer(
                 j.job.id,
@@ -279,11 +279,11 @@ class Engine:
             for j in jobs
         ]
 
-    def host_states(self) -> dict[str, HostState]:
+    def host_states(self, snap: BandwidthSnapshot | None = None) -> dict[str, HostState]:
         with self._lock:
             running = Counter(j.job.host for j in self._active.values())
         now = time.time()
-        rates = self.meter.snapshot().hosts
+        rates = (snap or self.meter.snapshot()).hosts
         return {
             h: HostState(
                 h,

@@ -131,7 +131,8 @@ class Transfer:
                 if not running:
                     break
                 if call.progress is not None:  # getinfo is refused inside perform's callbacks
-                    call.socket = curl.getinfo(pycurl.ACTIVESOCKET)
+                    active = curl.getinfo(pycurl.ACTIVESOCKET)  # -1 while still connecting
+                    call.socket = active if active >= 0 else call.socket
                 _wait(multi, POLL_INTERVAL)
             _, _, failed = multi.info_read()
         finally:

@@ -152,9 +152,10 @@ class FilehostApp(App[int]):
         live = speeds = None
         engine = self.engine
         if engine is not None:
-            active = engine.active()
+            snap = engine.meter.snapshot()  # one reading of the meter for rows and host lines
+            active = engine.active(snap)
             live = {a.upload_id: Live(a.uploaded, a.total, a.bytes_per_s, a.phase) for a in active}
-            states = engine.host_states()
+            states = engine.host_states(snap)
             speeds = {h: s.bytes_per_s for h, s in states.items()}
             hosts = _merge_states(hosts, states, active)
         elif (

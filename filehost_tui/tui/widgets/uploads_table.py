@@ -129,7 +129,7 @@ class UploadsTable(DataTable):
             return
         shown = tuple(k for k, _ in COLUMNS if width >= WIDE_FROM or k not in WIDE_ONLY)
         if shown != self._shown:
-            self._show_columns(shown)
+            self._relayout(columns=shown)
         padding = 2 * self.cell_padding * len(shown)
         fixed = sum(FIXED.get(k, 0) for k in shown)
         spare = max(2 * TAIL_WIDTH[0], width - 2 - padding - fixed)
@@ -141,21 +141,6 @@ class UploadsTable(DataTable):
         self._require_update_dimensions = True
         self._update_count += 1
         self.refresh()
-
-    def _show_columns(self, shown: tuple[str, ...]) -> None:
-        """Lay the table out again with these columns; the cursor stays on its upload."""
-        keep = self.selected_id()
-        self.clear(columns=True)
-        self._shown = shown
-        for key, label in COLUMNS:
-            if key in shown:
-                self.add_column(label, key=key, width=FIXED.get(key, TAIL_WIDTH[0]))
-        self._cells.clear()
-        self._backlog = []
-        self.apply_rows(list(self.known.values()))
-        self._add_some(None)
-        if keep is not None:
-            self.move_to(keep)
 
     def _shown_cells(self, cells: Cells) -> list[str | Text | Tail]:
         return [c for (key, _), c in zip(COLUMNS, cells, strict=True) if key in self._shown]
@@ -296,9 +281,16 @@ class UploadsTable(DataTable):
             self.known.pop(upload_id, None)
         self._relayout()
 
-    def _relayout(self) -> None:
+    def _relayout(self, columns: tuple[str, ...] | None = None) -> None:
+        """Add the rows again (and lay out `columns` first, if given); the cursor stays on its
+        upload."""
         keep = self.selected_id()
-        self.clear()
+        self.clear(columns=columns is not None)
+        if columns is not None:
+            self._shown = columns
+            for key, label in COLUMNS:
+                if key in columns:
+                    self.add_column(label, key=key, width=FIXED.get(key, TAIL_WIDTH[0]))
         self._cells.clear()
         self._backlog = []
         self.apply_rows(list(self.known.values()))

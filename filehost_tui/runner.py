@@ -19,11 +19,12 @@ from typing import TextIO
 from filehost_tui.app_logging import setup_file_logging
 from filehost_tui.engine import events
 from filehost_tui.engine.engine import Engine
+from filehost_tui.engine.eta import queue_eta
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.states import Status
 from filehost_tui.printable import printable
-from filehost_tui.units import human_speed
+from filehost_tui.units import human_duration, human_speed
 
 log = logging.getLogger("filehost_tui.runner")
 
@@ -232,8 +233,11 @@ def _idle(engine: Engine) -> bool:
 
 
 def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:
+    """Counts, and while running the speed and the queue's time left at that speed (both from
+    the engine's meter: docs/architecture.md, 'The speed meter')."""
     counts = queue_counts()
     done = engine.counters
+    eta = None if final else queue_eta(engine.reads.bytes_left(), {"": printer.total_rate})
     if printer.as_json:
         printer.emit_json(
             {
@@ -242,6 +246,7 @@ def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:
                 "completed_this_run": done["completed"],
                 "failed_this_run": done["failed"],
                 "bytes_per_s": round(printer.total_rate, 1),
+                "eta_s": None if eta is None else round(eta, 1),
                 "queue": counts,
             }
         )
@@ -251,4 +256,5 @@ def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:
         + f"{done['completed']} completed and {done['failed']} failed this run; queue: "
         + ", ".join(f"{v} {k}" for k, v in counts.items() if v)
         + ("" if final else f"; {human_speed(printer.total_rate)}")
+        + ("" if eta is None else f", about {human_duration(eta)} left")
     )

@@ -4,10 +4,12 @@ Binary units written unambiguously (`KiB`, `MiB`, `GiB`), because hosts state th
 users their caps in powers of 1024, and a bare `M` leaves a reader guessing between 10^6 and 2^20.
 At most three significant figures and no space, as `ls -h` prints them, so a size fits in six
 columns and a speed in eight: `999B`, `1.5KiB`, `12MiB`, `700MiB`, `3.0GiB`, `2.4MiB/s`.
+Durations (time left) fit in five: `45s`, `4m10s`, `1h05m`.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
@@ -29,6 +31,21 @@ def human_size(n: float) -> str:
 def human_speed(bytes_per_s: float) -> str:
     """Bytes per second in the same notation: `2.4MiB/s`."""
     return f"{human_size(bytes_per_s)}/s"
+
+
+def human_duration(seconds: float) -> str:
+    """Time left in at most 5 characters, rounded up: '45s', '4m10s', '12m', '1h05m', '3d'."""
+    s = max(1, math.ceil(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 3600:
+        return f"{math.ceil(s / 60)}m"
+    m = math.ceil(s / 60)
+    if m < 100 * 60:
+        return f"{m // 60}h{m % 60:02d}m"
+    return f"{math.ceil(s / 86400)}d"
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)

@@ -49,6 +49,7 @@ def test_rate_decays_to_zero_one_window_after_a_stall() -> None:
     clock = FakeClock()
     meter = BandwidthMeter(window=3.0, resolution=0.25, clock=clock)
     feed(meter, clock, 1, "gofile", 100_000, 5)
+    meter.snapshot()  # peaks are what the snapshots showed
 
     clock.advance(1.5)
     halfway = meter.rate("gofile")
@@ -71,6 +72,7 @@ def test_per_host_rates_add_up_to_the_total() -> None:
             meter.record(key, host, meter.uploaded(key) + step)
     snapshot = meter.snapshot()
 
+    assert snapshot.uploads[1] + snapshot.uploads[2] == pytest.approx(snapshot.hosts["a"])
     assert snapshot.hosts["a"] == pytest.approx(60_000, rel=0.05)
     assert snapshot.hosts["b"] == pytest.approx(100_000, rel=0.05)
     assert snapshot.total == pytest.approx(160_000, rel=0.05)
@@ -173,3 +175,50 @@ def test_global_and_host_limiters_combine_to_the_stricter_cap() -> None:
 def test_negative_rate_is_refused() -> None:
     with pytest.raises(ValueError):
         RateLimiter(-1)
+
+
+def test_an_upload_that_ended_or_settled_drops_out_of_every_rate_at_once() -> None:
+    clock = FakeClock()
+    meter = BandwidthMeter(clock=clock)
+    feed(meter, clock, 1, "a", 100_000, 6)
+    feed(meter, clock, 2, "a", 50_000, 6)
+
+    meter.forget(1)
+    after_end = meter.snapshot()
+    meter.settle(2)  # sent its last byte: waits for the host's reply
+    after_settle = meter.snapshot()
+
+    assert after_end.uploads == {2: pytest.approx(50_000, rel=0.05)}
+    assert after_end.hosts["a"] == after_end.total == after_end.uploads[2]
+    assert after_settle.total == 0.0 and after_settle.hosts == {} and after_settle.uploads == {}
+    meter.record(2, "a", meter.uploaded(2) + 1000)  # more bytes after a settle count from there
+    assert meter.total_bytes == 901_000
+
+
+def test_a_first_burst_is_spread_over_min_span_so_it_never_reads_as_a_spike() -> None:
+    """libcurl writes a buffer at once: 2 MB in the first 50 ms must not read as 40 MB/s."""
+    clock = FakeClock()
+    meter = BandwidthMeter(window=5.0, min_span=2.0, clock=clock)
+    clock.advance(0.05)
+    meter.record(1, "a", 2_000_000)
+    first = meter.snapshot()
+
+    assert first.uploads[1] == pytest.approx(1_000_000)
+    assert first.peak == first.total == first.uploads[1]
+
+
+def test_peak_is_the_highest_total_a_snapshot_showed() -> None:
+    clock = FakeClock()
+    meter = BandwidthMeter(clock=clock)
+    feed(meter, clock, 1, "a", 100_000, 6)
+    meter.snapshot()
+    for _ in range(120):  # a second upload joins on another host for 6 s
+        clock.advance(0.05)
+        for key, host in ((1, "a"), (2, "b")):
+            meter.record(key, host, meter.uploaded(key) + 5000)
+    both = meter.snapshot()
+    meter.forget(2)
+    meter.snapshot()
+
+    assert meter.peak == pytest.approx(both.total) == pytest.approx(200_000, rel=0.05)
+    assert meter.host_peak("a") == pytest.approx(100_000, rel=0.05)

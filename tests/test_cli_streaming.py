@@ -72,6 +72,7 @@ def test_status_json_keeps_its_document_and_filters_narrow_it(home, capsys):
         "retry_count", "error_kind", "error_message", "download_url", "file_id",
         "volume", "volumes",  # added with split volumes
         "waiting_reason",  # added: why a pending upload cannot start (its host is disabled)
+        "eta_s",  # added with the speed meter
     }  # fmt: skip
 
     _, out, _ = run(home, capsys, "status", "--jsonl", "--state", "failed", "--host", "beta")

@@ -238,6 +238,8 @@ def test_every_read_the_screen_and_the_cli_make_searches_an_index(tmp_path):
         reads.hosts_waiting_outside(["alpha"])  # the runner's start
         reads.has_open(["alpha", "beta"], ["lease-1"])  # run --until-idle, after every upload
         reads.ids_with_status([Status.PAUSED])  # resume all
+        reads.bytes_left()  # the ETA of hosts and of the queue
+        MetricsStore(db).recent_rates()  # `status`: the speed the runner's meter sampled
         store = QueueStore(db, host_limits=dict.fromkeys(HOSTS))
         store._check_not_queued([Path("/srv/new")], HOSTS)  # what `add` asks of every path
         store.has_due("alpha")

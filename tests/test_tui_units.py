@@ -77,8 +77,8 @@ def test_a_retrying_row_counts_down_and_shows_its_error():
         NOW,
     )
     assert str(cells[2]) == "retry 42s"
-    assert cells[6] == "2"
-    assert str(cells[7]) == "server: HTTP 502"
+    assert cells[7] == "2"
+    assert str(cells[8]) == "server: HTTP 502"
 
 
 def test_changed_rows_returns_only_rows_written_since_the_last_read(seeded):

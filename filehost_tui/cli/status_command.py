@@ -11,7 +11,7 @@ import argparse
 import heapq
 import json
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 from filehost_tui.cli.durations import age_seconds
 from filehost_tui.cli.output import stream_lines
@@ -22,11 +22,12 @@ from filehost_tui.disabled_hosts import (
     how_to_enable,
     waiting_reason,
 )
+from filehost_tui.engine.eta import queue_eta, upload_eta, upload_shares
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import UserError
 from filehost_tui.printable import printable
-from filehost_tui.units import human_size
+from filehost_tui.units import human_duration, human_size, human_speed
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 RECENT = 20
@@ -63,8 +64,11 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def upload_dict(u: UploadRow, disabled: Collection[str] = ()) -> dict[str, object]:
-    """`waiting_reason`: why a pending upload cannot start (its host is `disabled`), or null;
+def upload_dict(
+    u: UploadRow, shares: Mapping[str, float], disabled: Collection[str] = ()
+) -> dict[str, object]:
+    """`shares`: each host's rate per upload sending (see _shares), for `eta_s`;
+    `waiting_reason`: why a pending upload cannot start (its host is `disabled`), or null;
     `status` stays the state's name."""
     return {
         "id": u.id,
@@ -81,23 +85,54 @@ def upload_dict(u: UploadRow, disabled: Collection[str] = ()) -> dict[str, objec
         "error_message": u.error_message,
         "download_url": u.url,
         "file_id": u.file_id,
+        "eta_s": _eta(u, shares),
         "waiting_reason": WAITING_DISABLED
         if u.status == "pending" and u.host in disabled
         else None,
     }
 
 
-def text_line(u: UploadRow, disabled: Collection[str] = ()) -> str:
+def _eta(u: UploadRow, shares: Mapping[str, float]) -> float | None:
+    if u.status != Status.UPLOADING:
+        return None
+    eta = upload_eta(u.uploaded, u.total, shares.get(u.host, 0.0))
+    return None if eta is None else round(eta, 1)
+
+
+def text_line(u: UploadRow, shares: Mapping[str, float], disabled: Collection[str] = ()) -> str:
     pct = 100 * u.uploaded / u.total if u.total else 0.0
     tail = u.url or (f"{u.error_kind}: {u.error_message}" if u.error_message else "")
     name = printable(u.item)[:30]
     waiting = waiting_reason(u.status, u.host, disabled)
     status = f"waiting: {waiting}" if waiting else u.status
+    eta = _eta(u, shares)
+    left = f"eta {human_duration(eta)}" if eta is not None else ""
     return (
-        f"{u.id:>5}  {name:<30}  {u.host:<11}  {status:<9}  {pct:5.1f}%  "
+        f"{u.id:>5}  {name:<30}  {u.host:<11}  {status:<9}  {pct:5.1f}%  {left:<9}  "
         f"{human_size(u.total):>10}  retries {u.retries}  "
         f"{printable(tail)}"
     ).rstrip() + "\n"
+
+
+def _shares(ctx: Context) -> dict[str, float]:
+    """Each host's rate per upload sending, from the meter's latest samples (written by the
+    process that uploads): `status` runs no engine of its own."""
+    sending = {h: n for (h, s), n in ctx.reads.counts().items() if s == Status.UPLOADING}
+    return upload_shares(ctx.metrics.recent_rates(), sending)
+
+
+def queue_line(ctx: Context) -> str | None:
+    """The whole queue's bytes left and time left at the speed now; None while nothing is sent
+    (or nothing is left)."""
+    rates = ctx.metrics.recent_rates()
+    if not rates:
+        return None
+    left = ctx.reads.bytes_left()
+    eta = queue_eta(left, rates)
+    if eta is None:
+        return None
+    speed = human_speed(sum(rates.values()))
+    return f"queue: {human_size(sum(left.values()))} left, about {human_duration(eta)} at {speed}"
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
@@ -110,16 +145,18 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     else:
         return _attention_and_recent(ctx)
     disabled = disabled_hosts(ctx.config)
+    shares = _shares(ctx)
     if args.json:
-        stream_lines(_json_document(rows, disabled))
+        stream_lines(_json_document(rows, shares, disabled))
     elif args.jsonl:
-        stream_lines(_ENCODER.encode(upload_dict(u, disabled)) + "\n" for u in rows)
+        stream_lines(_ENCODER.encode(upload_dict(u, shares, disabled)) + "\n" for u in rows)
     else:
         shown = _Counted(rows, disabled)
-        stream_lines(text_line(u, disabled) for u in shown)
+        stream_lines(text_line(u, shares, disabled) for u in shown)
         if not shown.count:
             print(_nothing(ctx))
         _say_how_to_enable(ctx, shown.waiting)
+        _print_queue_line(ctx)
     return 0
 
 
@@ -138,12 +175,15 @@ def _filter(ctx: Context, args: argparse.Namespace) -> UploadFilter:
     )
 
 
-def _json_document(rows: Iterator[UploadRow], disabled: Collection[str]) -> Iterator[str]:
+def _json_document(
+    rows: Iterator[UploadRow], shares: Mapping[str, float], disabled: Collection[str]
+) -> Iterator[str]:
     """The same document `json.dumps({"uploads": [...]})` would give, written a page at a time
     (one encoder call per page: per row, the call itself cost more than the encoding)."""
     yield '{"uploads": ['
     for n, page in enumerate(_pages(rows)):
-        yield (", " if n else "") + _ENCODER.encode([upload_dict(u, disabled) for u in page])[1:-1]
+        page_dicts = [upload_dict(u, shares, disabled) for u in page]
+        yield (", " if n else "") + _ENCODER.encode(page_dicts)[1:-1]
     yield "]}\n"
 
 
@@ -190,7 +230,8 @@ def _attention_and_recent(ctx: Context) -> int:
     attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
     disabled = disabled_hosts(ctx.config)
     shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id), disabled)
-    stream_lines(text_line(u, disabled) for u in shown)
+    shares = _shares(ctx)
+    stream_lines(text_line(u, shares, disabled) for u in shown)
     if not shown.count:
         print(_nothing(ctx))
         return 0
@@ -201,7 +242,14 @@ def _attention_and_recent(ctx: Context) -> int:
             f"… and {more} older finished upload(s): `filehost-tui status --all` lists every one, "
             "`--state completed --limit 100` the latest 100"
         )
+    _print_queue_line(ctx)
     return 0
+
+
+def _print_queue_line(ctx: Context) -> None:
+    line = queue_line(ctx)
+    if line is not None:
+        print(line)
 
 
 def _nothing(ctx: Context) -> str:

@@ -1,12 +1,18 @@
 """Upload speed measurement and throttling, fed from pycurl progress callbacks.
 
-Why it looks like this:
+Why it looks like this (docs/architecture.md, 'The speed meter'):
+- One meter: every rate the user sees — a row, its host line, the total and sparkline, the peaks
+  of `stats` — is read from the same per-upload windows in one snapshot, so they cannot disagree:
+  a host's rate is the sum of its uploads' rates, the total the sum of the hosts'.
 - pycurl calls progress callbacks many times a second per transfer, with the *cumulative* byte
   count, from worker threads. `BandwidthMeter.record()` therefore does O(1) work under one lock:
-  a dict lookup, a subtraction and two bucket additions. Everything costly (summing, peaks)
-  happens when the engine's tick reads rates a few times a second.
-- Rates are bytes over a sliding window (~3 s) kept in small time buckets, so a stalled upload
-  decays to zero within one window instead of showing its last speed forever.
+  a dict lookup, a subtraction and a bucket addition. Everything costly (summing, peaks) happens
+  when the engine's ticker takes a snapshot a few times a second.
+- A rate is the bytes of the last `window` seconds (5 s) kept in small time buckets, over the time
+  the upload has been sending within that window (at least `min_span`, so a first burst does not
+  read as an absurd rate). A stalled upload decays to zero within one window; an upload that ended,
+  paused or has sent its last byte (`settle`, `forget`) drops out of every rate at once.
+- Peaks are the highest total and host rates among the snapshots, the same figures the faces show.
 - `RateLimiter` is a token bucket that a progress callback consults after each callback: it
   returns/sleeps the time needed to get back under the cap. Sleeps are short (a callback must
   stay responsive to cancel); the debt carries over to the next callback. A global limiter and a
@@ -26,15 +32,18 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 Clock = Callable[[], float]
+WINDOW_S = 5.0
 
 
 @dataclass(frozen=True)
 class BandwidthSnapshot:
-    """Rates in bytes/s at one moment: the total, each host seen in the window, and the peaks."""
+    """Rates in bytes/s at one moment: each upload sending, each host with one, the total (the
+    sums of the uploads' rates), and the highest total seen so far."""
 
     total: float
     hosts: dict[str, float]
     peak: float
+    uploads: dict[Hashable, float]
 
 
 class _Window:
@@ -50,8 +59,8 @@ class _Window:
         self._sum = 0
         self._active_since = 0.0
 
-    def add(self, now: float, nbytes: int) -> bool:
-        """Count `nbytes` at `now`; True when this opened a new bucket (a time to sample peaks)."""
+    def add(self, now: float, nbytes: int) -> None:
+        """Count `nbytes` at `now`."""
         index = int(now // self._resolution)
         self._expire(index)
         if not self._buckets:
@@ -59,9 +68,8 @@ class _Window:
         self._sum += nbytes
         if self._buckets and self._buckets[-1][0] == index:
             self._buckets[-1][1] += nbytes
-            return False
-        self._buckets.append([index, nbytes])
-        return True
+        else:
+            self._buckets.append([index, nbytes])
 
     def rate(self, now: float, min_span: float) -> float:
         index = int(now // self._resolution)
@@ -78,20 +86,31 @@ class _Window:
             self._sum -= self._buckets.popleft()[1]
 
 
+class _Upload:
+    """One upload in the meter: its host, last cumulative count, and its window (None once it
+    settled: it sends nothing more, so it counts in no rate)."""
+
+    __slots__ = ("host", "last", "window")
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.last = 0
+        self.window: _Window | None = None
+
+
 class BandwidthMeter:
-    """Thread-safe bytes/s per host and in total over a sliding window, plus peak rates.
+    """Thread-safe bytes/s per upload, per host and in total over a sliding window, plus peaks.
 
     `record(key, host, uploaded)` takes the cumulative count of one upload (key = upload id); a
     count lower than the last one (a retry restarted the transfer) counts from zero again.
-    `min_span` keeps a fresh burst from reading as an absurd rate in its first instant.
     """
 
     def __init__(
         self,
         *,
-        window: float = 3.0,
+        window: float = WINDOW_S,
         resolution: float = 0.25,
-        min_span: float = 1.0,
+        min_span: float = 2.0,
         clock: Clock = time.monotonic,
     ) -> None:
         if window <= 0 or resolution <= 0:
@@ -101,9 +120,7 @@ class BandwidthMeter:
         self._min_span = min(min_span, window)
         self._clock = clock
         self._lock = threading.Lock()
-        self._last: dict[Hashable, int] = {}
-        self._total = _Window(window, resolution)
-        self._hosts: dict[str, _Window] = {}
+        self._uploads: dict[Hashable, _Upload] = {}
         self._host_bytes: dict[str, int] = {}
         self._total_bytes = 0
         self._peak = 0.0
@@ -112,44 +129,57 @@ class BandwidthMeter:
     def record(self, key: Hashable, host: str, uploaded: int) -> int:
         """Feed one upload's cumulative byte count; returns the new bytes since the last call."""
         with self._lock:
-            last = self._last.get(key, 0)
-            delta = uploaded - last if uploaded >= last else uploaded
-            self._last[key] = uploaded
+            upload = self._uploads.get(key)
+            if upload is None:
+                upload = self._uploads[key] = _Upload(host)
+            delta = uploaded - upload.last if uploaded >= upload.last else uploaded
+            upload.last = uploaded
             if delta > 0:
-                self._add_locked(host, delta)
+                if upload.window is None:
+                    upload.window = _Window(self._window, self._resolution)
+                upload.window.add(self._clock(), delta)
+                self._host_bytes[host] = self._host_bytes.get(host, 0) + delta
+                self._total_bytes += delta
             return delta
 
-    def add(self, host: str, nbytes: int) -> None:
-        """Feed bytes already known as a delta (no per-upload bookkeeping)."""
-        if nbytes > 0:
-            with self._lock:
-                self._add_locked(host, nbytes)
+    def settle(self, key: Hashable) -> None:
+        """The upload sends nothing now (its last byte went, or it waits for the host): it drops
+        out of every rate at once; its count is kept, so bytes sent later count from there."""
+        with self._lock:
+            upload = self._uploads.get(key)
+            if upload is not None:
+                upload.window = None
 
     def forget(self, key: Hashable) -> None:
-        """The upload ended: drop its cumulative counter (bytes already counted stay counted)."""
+        """The upload ended (finished, failed, paused, cancelled): it drops out of every rate."""
         with self._lock:
-            self._last.pop(key, None)
-
-    def rate(self, host: str | None = None) -> float:
-        """Bytes/s of one host, or of all hosts when `host` is None; 0.0 when nothing flowed."""
-        with self._lock:
-            now = self._clock()
-            if host is None:
-                return self._total_rate_locked(now)
-            window = self._hosts.get(host)
-            return 0.0 if window is None else self._host_rate_locked(host, window, now)
+            self._uploads.pop(key, None)
 
     def snapshot(self) -> BandwidthSnapshot:
-        """All rates at once (one lock, one clock reading); hosts idle for a window are omitted."""
+        """Every rate at one clock reading; uploads and hosts with no rate are left out."""
         with self._lock:
             now = self._clock()
-            hosts = {h: self._host_rate_locked(h, w, now) for h, w in self._hosts.items()}
-            total = self._total_rate_locked(now)
-            return BandwidthSnapshot(total, {h: r for h, r in hosts.items() if r > 0}, self._peak)
+            uploads: dict[Hashable, float] = {}
+            hosts: dict[str, float] = {}
+            for key, upload in self._uploads.items():
+                rate = upload.window.rate(now, self._min_span) if upload.window else 0.0
+                if rate > 0:
+                    uploads[key] = rate
+                    hosts[upload.host] = hosts.get(upload.host, 0.0) + rate
+            total = sum(hosts.values())
+            self._peak = max(self._peak, total)
+            for host, rate in hosts.items():
+                self._host_peaks[host] = max(self._host_peaks.get(host, 0.0), rate)
+            return BandwidthSnapshot(total, hosts, self._peak, uploads)
+
+    def rate(self, host: str | None = None) -> float:
+        """Bytes/s of one host, or of all hosts when `host` is None; 0.0 when nothing flows."""
+        snap = self.snapshot()
+        return snap.total if host is None else snap.hosts.get(host, 0.0)
 
     @property
     def peak(self) -> float:
-        """The highest total rate seen so far (sampled at each bucket start and at every read)."""
+        """The highest total rate among the snapshots taken so far."""
         with self._lock:
             return self._peak
 
@@ -160,7 +190,8 @@ class BandwidthMeter:
     def uploaded(self, key: Hashable) -> int:
         """The last cumulative count recorded for `key` (0 if unknown or forgotten)."""
         with self._lock:
-            return self._last.get(key, 0)
+            upload = self._uploads.get(key)
+            return upload.last if upload is not None else 0
 
     def host_bytes(self, host: str) -> int:
         with self._lock:
@@ -170,29 +201,6 @@ class BandwidthMeter:
     def total_bytes(self) -> int:
         with self._lock:
             return self._total_bytes
-
-    def _add_locked(self, host: str, nbytes: int) -> None:
-        now = self._clock()
-        window = self._hosts.get(host)
-        if window is None:
-            window = self._hosts[host] = _Window(self._window, self._resolution)
-        if window.add(now, nbytes):
-            self._host_rate_locked(host, window, now)  # peaks sampled once per bucket: O(1)
-        if self._total.add(now, nbytes):
-            self._total_rate_locked(now)
-        self._host_bytes[host] = self._host_bytes.get(host, 0) + nbytes
-        self._total_bytes += nbytes
-
-    def _total_rate_locked(self, now: float) -> float:
-        rate = self._total.rate(now, self._min_span)
-        self._peak = max(self._peak, rate)
-        return rate
-
-    def _host_rate_locked(self, host: str, window: _Window, now: float) -> float:
-        rate = window.rate(now, self._min_span)
-        if rate > self._host_peaks.get(host, 0.0):
-            self._host_peaks[host] = rate
-        return rate
 
 
 class RateLimiter:

@@ -26,7 +26,7 @@ import peewee
 from filehost_tui.config import Config
 from filehost_tui.credentials import read_credentials_file
 from filehost_tui.engine.archive_cache import sweep_archives
-from filehost_tui.engine.bandwidth import BandwidthMeter, RateLimiter
+from filehost_tui.engine.bandwidth import BandwidthMeter, BandwidthSnapshot, RateLimiter
 from filehost_tui.engine.control import Control
 from filehost_tui.engine.database import is_disk_full
 from filehost_tui.engine.doorbell import Doorbell
@@ -38,7 +38,7 @@ from filehost_tui.engine.events import (
     UploadProgress,
 )
 from filehost_tui.engine.host_runtime import HostRuntime, connection_count
-from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.metrics_store import SAMPLE_EVERY_S, MetricsStore
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
@@ -55,7 +55,6 @@ log = logging.getLogger("filehost_tui.engine")
 
 TICK_S = 0.25  # progress events: a few per second per upload
 DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once a second
-SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
 IDLE_WAKE_S = 30.0  # a sleeping connection thread re-checks the queue at least this often
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the connection thread tries again
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
@@ -258,9 +257,12 @@ class Engine:
 
     # ---- views for the faces ----------------------------------------------------------------
 
-    def active(self) -> list[ActiveTransfer]:
+    def active(self, snap: BandwidthSnapshot | None = None) -> list[ActiveTransfer]:
+        """Running transfers, each with its rate from the meter (docs/architecture.md, 'The speed
+        meter'); pass the `snap` the host states are read from, and rows and hosts agree."""
         with self._lock:
             jobs = [j for j in self._active.values() if j.active.abort != Abort.SUPERSEDED]
+        rates = (snap or self.meter.snapshot()).uploads
         return [
             ActiveTransfer(
                 j.job.id,
@@ -269,22 +271,23 @@ class Engine:
                 j.active.shown_phase,
                 j.active.uploaded,
                 j.active.total,
-                j.active.rate,
+                rates.get(j.job.id, 0.0),
             )
             for j in jobs
         ]
 
-    def host_states(self) -> dict[str, HostState]:
+    def host_states(self, snap: BandwidthSnapshot | None = None) -> dict[str, HostState]:
         with self._lock:
             running = Counter(j.job.host for j in self._active.values())
         now = time.time()
+        rates = (snap or self.meter.snapshot()).hosts
         return {
             h: HostState(
                 h,
                 running[h],
                 rt.backoff_until if rt.backoff_until and rt.backoff_until > now else None,
                 rt.auth_failing,
-                self.meter.rate(h),
+                rates.get(h, 0.0),
             )
             for h, rt in self.hosts.items()
         }
@@ -422,7 +425,7 @@ class Engine:
             now = time.monotonic()
             with self._lock:
                 jobs = [j for j in self._active.values() if j.active.abort != Abort.SUPERSEDED]
-            self._emit_progress(jobs, now)
+            self._emit_progress(jobs)
             # each step's next time is set before it runs: a failing step neither repeats at
             # the tick rate nor stops the others
             if forced or now >= due["db"]:
@@ -453,12 +456,18 @@ class Engine:
         except Exception:  # a locked database must not stop progress and control for good
             log.exception("engine step %s failed; it runs again on its next tick", step.__name__)
 
-    def _emit_progress(self, jobs: list[UploadJob], now: float) -> None:
+    def _emit_progress(self, jobs: list[UploadJob]) -> None:
+        """One snapshot of the meter for every upload's event; an upload that sends nothing now
+        (its last byte went, or it waits for the host) drops out of the rates first."""
+        for j in jobs:
+            if not j.active.sending:
+                self.meter.settle(j.job.id)
+        rates = self.meter.snapshot().uploads
         for j in jobs:
             a = j.active
-            a.update_rate(now)
+            rate = rates.get(j.job.id, 0.0)
             self.emit(
-                UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, a.rate)
+                UploadProgress(j.job.id, j.job.item_id, j.job.host, a.uploaded, a.total, rate)
             )
 
     def _sample_bandwidth(self) -> None:
@@ -495,6 +504,7 @@ class Engine:
                 Status.PAUSED: Abort.PAUSED,
                 Status.CANCELLED: Abort.CANCELLED,
             }.get(status, Abort.SUPERSEDED)
+            self.meter.settle(j.job.id)  # stopped by the user: out of the rates before it ends
 
 
 def engine_threads(registry: SpecRegistry, config: Config) -> int:

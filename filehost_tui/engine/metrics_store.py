@@ -21,6 +21,7 @@ PERIODS = ("session", "24h", "7d", "30d", "all")
 _PERIOD_SECONDS = {"24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 SAMPLE_RETENTION_S = 31 * 86400.0
 SESSION_KEY = "session_started_ts"
+SAMPLE_EVERY_S = 5.0  # the engine writes a bandwidth sample of every busy host this often
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,18 @@ class MetricsStore:
     def record_bandwidth_sample(self, host: str, bytes_per_s: float, ts: float) -> None:
         self.record_bandwidth_samples({host: bytes_per_s}, ts)
 
+    def recent_rates(self, within: float = 2 * SAMPLE_EVERY_S) -> dict[str, float]:
+        """Each host's rate in the meter's latest sample, if it is at most `within` seconds old:
+        what a process that runs no engine (`status`) knows of the speed now."""
+        b = BandwidthSample
+        rows = (
+            b.select(b.host_name, b.ts, b.bytes_per_s)
+            .where(b.ts >= self.clock() - within)
+            .order_by(b.ts)
+            .tuples()
+        )
+        return {host: rate for host, _, rate in rows}
+
     def prune_samples(self) -> int:
         cutoff = self.clock() - SAMPLE_RETENTION_S
         return BandwidthSample.delete().where(BandwidthSample.ts < cutoff).execute()
@@ -200,9 +213,10 @@ class MetricsStore:
         return result
 
     def _peaks(self, since: float) -> dict[str, float]:
-        """Peak speed: the highest 5-second sample, but never below the fastest finished upload's
-        own average (an upload shorter than a sampling tick leaves no sample of its speed)."""
-        b, m = BandwidthSample, UploadMetric
+        """Peak speed: the highest sample of the speed meter, per host and of one tick's sum.
+        Never a finished upload's own average: a small file that left in one socket write would
+        read as an absurd speed (docs/architecture.md, 'The speed meter')."""
+        b = BandwidthSample
         per_host = (
             b.select(b.host_name, peewee.fn.MAX(b.bytes_per_s).alias("peak"))
             .where(b.ts >= since)
@@ -210,14 +224,6 @@ class MetricsStore:
             .dicts()
         )
         peaks = {r["host_name"]: float(r["peak"]) for r in per_host}
-        fastest = (
-            m.select(m.host_name, (peewee.fn.MAX(m.speed_kbps) * 1024).alias("peak"))
-            .where((m.end_ts >= since) & (m.status == "success"))
-            .group_by(m.host_name)
-            .dicts()
-        )
-        for r in fastest:
-            peaks[r["host_name"]] = max(peaks.get(r["host_name"], 0.0), float(r["peak"]))
         per_tick = (
             b.select(peewee.fn.SUM(b.bytes_per_s).alias("total"))
             .where(b.ts >= since)

@@ -237,6 +237,17 @@ class QueueReads:
         sql = f"SELECT id FROM file_host_uploads WHERE status IN ({_marks(statuses)}) ORDER BY id"
         return [r[0] for r in self.db.execute_sql(sql, [s.value for s in statuses]).fetchall()]
 
+    def bytes_left(self) -> dict[str, int]:
+        """Bytes still to send per host: what pending uploads hold and what uploading ones have
+        not sent (an index search over open rows only)."""
+        sql = (
+            "SELECT host_name, SUM(CASE WHEN status = ? THEN total_bytes - uploaded_bytes "
+            "ELSE total_bytes END) FROM file_host_uploads WHERE status IN (?, ?) GROUP BY host_name"
+        )
+        up, pending = Status.UPLOADING.value, Status.PENDING.value
+        rows = self.db.execute_sql(sql, (up, pending, up)).fetchall()
+        return {h: max(0, int(n or 0)) for h, n in rows}
+
     def counts(self) -> dict[tuple[str, str], int]:
         """Uploads per (host, status), kept by triggers (see scale_schema)."""
         rows = self.db.execute_sql(

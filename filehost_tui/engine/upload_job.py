@@ -88,8 +88,6 @@ class Active:
     abort: Abort | None = None
     sent_at_last_write: int = -1
     last_write: float = 0.0
-    rate: float = 0.0
-    _rate_at: tuple[float, int] | None = None
 
     @property
     def shown_phase(self) -> str:
@@ -103,17 +101,10 @@ class Active:
         """Every byte of the file is on the host; what is left is fetching the link."""
         return self.phase == "uploading" and 0 < self.total <= self.uploaded
 
-    def update_rate(self, now: float) -> None:
-        """Smoothed bytes/s of this upload, from the ticker (never from the transfer callback)."""
-        if self.phase != "uploading":
-            self.rate, self._rate_at = 0.0, None
-            return
-        if self._rate_at is not None:
-            then, sent = self._rate_at
-            if now > then:
-                instant = max(0, self.uploaded - sent) / (now - then)
-                self.rate = instant if self.rate == 0 else 0.6 * self.rate + 0.4 * instant
-        self._rate_at = (now, self.uploaded)
+    @property
+    def sending(self) -> bool:
+        """Bytes of the file are going out now: only then does the upload count in the meter."""
+        return self.phase == "uploading" and not self.sent_all
 
 
 class UploadJob:

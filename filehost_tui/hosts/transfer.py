@@ -30,6 +30,7 @@ import pycurl
 from filehost_tui import __version__
 from filehost_tui.errors import ErrorKind, UploadError
 from filehost_tui.hosts.curl_errors import transport_error
+from filehost_tui.hosts.socket_queue import unsent_bytes
 from filehost_tui.hosts.wire import (
     Body,
     BodySource,
@@ -100,6 +101,7 @@ class Transfer:
         self.low_speed_time = low_speed_time
         self._curl: pycurl.Curl | None = None
         self._multi: pycurl.CurlMulti | None = None
+        self._last_socket = -1  # the connection a next request most likely reuses
 
     def close(self) -> None:
         """Close the handle and its connections; a later request opens a fresh one."""
@@ -109,8 +111,9 @@ class Transfer:
         if self._multi is not None:
             self._multi.close()
             self._multi = None
+        self._last_socket = -1
 
-    def _perform(self, curl: pycurl.Curl) -> None:
+    def _perform(self, curl: pycurl.Curl, call: _ProgressCall) -> None:
         """curl.perform(), but waking at least every POLL_INTERVAL.
 
         libcurl's own perform() sleeps up to a second while the socket is not writable (a slow
@@ -127,10 +130,14 @@ class Transfer:
                 _, running = multi.perform()
                 if not running:
                     break
+                if call.progress is not None:  # getinfo is refused inside perform's callbacks
+                    active = curl.getinfo(pycurl.ACTIVESOCKET)  # -1 while still connecting
+                    call.socket = active if active >= 0 else call.socket
                 _wait(multi, POLL_INTERVAL)
             _, _, failed = multi.info_read()
         finally:
             multi.remove_handle(curl)
+            self._last_socket = call.socket
         if failed:
             _, code, message = failed[0]
             raise pycurl.error(code, message)
@@ -162,7 +169,7 @@ class Transfer:
         curl = self._curl
         curl.reset()
         sink = ReplyCollector()
-        call = _ProgressCall(progress)
+        call = _ProgressCall(progress, self._last_socket)
         with ExitStack() as stack:
             self._set_common(curl, full_url, sink, timeout, max_send_speed)
             extra = dict(headers or {})
@@ -177,8 +184,9 @@ class Transfer:
                 curl.setopt(pycurl.PASSWORD, basic_auth[1])
             curl.setopt(pycurl.NOPROGRESS, 0)
             curl.setopt(pycurl.XFERINFOFUNCTION, call)
+            curl.setopt(pycurl.SOCKOPTFUNCTION, call.opened)
             try:
-                self._perform(curl)
+                self._perform(curl, call)
             except pycurl.error as exc:
                 failure = self._failure(exc, method, full_url, sink, call)
                 if failure is not None:
@@ -210,7 +218,7 @@ class Transfer:
             curl.setopt(pycurl.CAINFO, cafile)
         curl.setopt(pycurl.FOLLOWLOCATION, 0)  # a 3xx is the answer; classify.py says why
         curl.setopt(pycurl.MAX_SEND_SPEED_LARGE, max(0, int(max_send_speed)))
-        curl.setopt(pycurl.UPLOAD_BUFFERSIZE, UPLOAD_BUFFER)
+        curl.setopt(pycurl.UPLOAD_BUFFERSIZE, upload_buffer(max_send_speed))
         curl.setopt(pycurl.TCP_KEEPALIVE, 1)
         curl.setopt(pycurl.ACCEPT_ENCODING, "")
         curl.setopt(pycurl.USERAGENT, USER_AGENT)
@@ -295,27 +303,50 @@ class Transfer:
 
 
 class _ProgressCall:
-    """XFERINFOFUNCTION adapter: O(1) per call; remembers why it aborted."""
+    """XFERINFOFUNCTION adapter: O(1) per call; remembers why it aborted.
 
-    __slots__ = ("progress", "known_total", "aborted", "error")
+    It reports the bytes the host received: written minus what still waits in the socket's send
+    queue (see socket_queue.py), never less than it reported before. The socket is the one libcurl
+    opened for this request, or the one it reuses: the last request's, until `_perform` reads the
+    active one between two of libcurl's turns."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    __slots__ = ("progress", "known_total", "aborted", "error", "socket", "sent")
+
+    def __init__(self, progress: Progress | None, socket: int = -1) -> None:
         self.progress = progress
         self.known_total = 0
         self.aborted = False
         self.error: BaseException | None = None
+        self.socket = socket
+        self.sent = 0
+
+    def opened(self, fd: int, _purpose: int) -> int:
+        """SOCKOPTFUNCTION: libcurl made a new connection for this request."""
+        self.socket = fd
+        return pycurl.SOCKOPT_OK
 
     def __call__(self, dltotal: int, dlnow: int, ultotal: int, ulnow: int) -> int:
         if self.progress is None:
             return 0
+        if ulnow:
+            self.sent = max(self.sent, ulnow - unsent_bytes(self.socket))
         try:
-            if self.progress(ulnow, ultotal or self.known_total):
+            if self.progress(self.sent, ultotal or self.known_total):
                 self.aborted = True
                 return 1
         except BaseException as exc:  # noqa: BLE001 - re-raised after perform() returns
             self.error = exc
             return 1
         return 0
+
+
+def upload_buffer(max_send_speed: int) -> int:
+    """libcurl's write size: its largest, unless a cap is set; then about an eighth of a second
+    of it (at least libcurl's 16 KiB), so the cap also holds over the meter's few seconds instead of
+    2 MiB leaving at once ahead of it (docs/architecture.md, 'The speed meter')."""
+    if max_send_speed <= 0:
+        return UPLOAD_BUFFER
+    return max(16 * 1024, min(UPLOAD_BUFFER, max_send_speed // 8))
 
 
 def _wait(multi: pycurl.CurlMulti, cap: float) -> None:

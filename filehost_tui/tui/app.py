@@ -199,9 +199,10 @@ class FilehostApp(App[int]):
         live = speeds = None
         engine = self.engine
         if engine is not None:
-            active = engine.active()
+            snap = engine.meter.snapshot()  # one reading of the meter for rows and host lines
+            active = engine.active(snap)
             live = {a.upload_id: Live(a.uploaded, a.total, a.bytes_per_s, a.phase) for a in active}
-            states = engine.host_states()
+            states = engine.host_states(snap)
             speeds = {h: s.bytes_per_s for h, s in states.items()}
             hosts = _merge_states(hosts, states, active)
         elif (
@@ -278,7 +279,8 @@ class FilehostApp(App[int]):
             self.sub_title = self.session.mode_label
             self.main.refresh_bindings()
         else:
-            self.sub_title = f"{message.error}; restart filehost-tui to upload here"
+            # the advice first: at 80 columns the header cuts the end with "…"
+            self.sub_title = f"restart filehost-tui to upload here: {message.error}"
 
     def stop_engine_then_exit(self) -> None:
         self._stopping = True

@@ -77,7 +77,15 @@ def app_bindings() -> list[Binding]:
 
 
 def screen_bindings() -> list[Binding]:
-    return [_binding(k) for k in KEYS if not k.table and k.action not in APP_WIDE]
+    """The main screen's keys, with help and quit first: the footer shows the keys in this order
+    and cuts the last ones at 80 columns, and these two must stay (the app's own bindings of
+    them come after every screen's in the footer). The rest are in help and the palette."""
+    first = [
+        Binding(k.key, f"app.{k.action}", k.label, show=k.show, id=k.binding_id)
+        for k in KEYS
+        if k.action in APP_WIDE
+    ]
+    return first + [_binding(k) for k in KEYS if not k.table and k.action not in APP_WIDE]
 
 
 def _binding(k: Key) -> Binding:

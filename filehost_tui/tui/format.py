@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from filehost_tui.units import human_size, human_speed
+from filehost_tui.units import human_duration, human_size, human_speed
 
 size = human_size
 """Sizes in the CLI's notation (units.py): at most 6 characters, '999B', '1.5KiB', '12MiB'."""
@@ -29,6 +29,11 @@ def countdown(seconds: float) -> str:
     if s < 3600:
         return f"{(s + 59) // 60}m"
     return f"{(s + 3599) // 3600}h"
+
+
+def eta(seconds: float | None) -> str:
+    """Time left, '4m10s'; empty when unknown (nothing moves), so a waiting row stays quiet."""
+    return "" if seconds is None else human_duration(seconds)
 
 
 def short_link(url: str) -> str:

@@ -134,6 +134,8 @@ class HostSummary:
     auth_failing: bool = False
     disabled: bool = False
     """config.toml turns the host off: its pending uploads wait until it is enabled."""
+    bytes_left: int = 0
+    """What pending uploads hold and uploading ones have not sent: the host line's ETA."""
 
     @property
     def is_paused(self) -> bool:
@@ -166,6 +168,7 @@ def host_summaries(now: float, disabled: Collection[str] = ()) -> dict[str, Host
             (str(Status.PENDING), str(Status.FAILED)),
         ).fetchall()
     }
+    left = reads.bytes_left()
     result = {}
     for host, c in counts.items():
         due = None
@@ -188,5 +191,6 @@ def host_summaries(now: float, disabled: Collection[str] = ()) -> dict[str, Host
             backoff_until=due if due is not None and due > now else None,
             auth_failing=host in auth,
             disabled=host in disabled,
+            bytes_left=left.get(host, 0),
         )
     return result

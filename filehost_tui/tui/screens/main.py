@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from filehost_tui.engine.attempts import attempts_of
+from filehost_tui.engine.eta import queue_eta
 from filehost_tui.engine.events import UploadCompleted, UploadFailed
 from filehost_tui.engine.states import IllegalTransition
 from filehost_tui.errors import UserError
@@ -157,6 +158,8 @@ class MainScreen(Screen):
         for screen in self.app.screen_stack:
             if isinstance(screen, HostsScreen):
                 screen.show(message.hosts, self.host_speed, message.now)
+        left = {h: s.bytes_left for h, s in message.hosts.items()}
+        self.query_one(BandwidthPanel).show_eta(queue_eta(left, self.host_speed))
         if _key_state(table.selected_row()) != selected:
             self.refresh_bindings()  # the footer is rebuilt: only when the keys' state changed
 

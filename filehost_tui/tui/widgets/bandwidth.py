@@ -1,4 +1,5 @@
-"""Total upload speed over the last minutes as a sparkline, with the current and peak figures.
+"""Total upload speed over the last minutes as a sparkline, with the current and peak figures and
+the whole queue's time left.
 
 The series comes from the metrics store's bandwidth samples, so it survives restarts and shows what
 a runner in another process did too. Its span fits the history: a session 40 s old is drawn over
@@ -53,6 +54,7 @@ class BandwidthPanel(Horizontal):
         super().__init__(**kwargs)
         self.current = 0.0
         self.peak = 0.0
+        self.eta: float | None = None
         self._figures = ""
 
     def compose(self) -> ComposeResult:
@@ -74,10 +76,16 @@ class BandwidthPanel(Horizontal):
         self.peak = max(self.peak, bytes_per_s)
         self._show_figures()
 
+    def show_eta(self, seconds: float | None) -> None:
+        """The whole queue's time left at the speed now (None: nothing moves)."""
+        self.eta = seconds
+        self._show_figures()
+
     def _show_figures(self) -> None:
         now = fmt.speed(self.current) or "0B/s"
         peak = fmt.speed(self.peak) or "0B/s"
-        text = f"now {now:>8}  peak {peak:>8}"
+        eta = fmt.eta(self.eta) or "-"
+        text = f"now {now:>8}  peak {peak:>8}  ETA {eta:>5}"
         if text != self._figures:  # an update re-lays the screen out, even with the same text
             self._figures = text
             self.query_one("#bw-figures", Label).update(text)

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
+from filehost_tui.engine.eta import eta_seconds
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.queue_view import HostSummary
 
@@ -23,7 +24,7 @@ HEADER = (
     f"{'host':<{NAME_WIDTH}} {'active transfers':<18} {'speed':>8} "
     f"{'act':>4} {'que':>4} {'done':>4} {'fail':>4}"
 )
-LAYOUT = ("name", "bar", "speed", "counts", "marker")
+LAYOUT = ("name", "bar", "speed", "eta", "counts", "marker")
 """A host line's fields, left to right, in HEADER's order. Each is a Label of class `host-<field>`
 (sized in app.tcss) showing `line_texts()[field]`; "bar" is the progress bar, or the word idle."""
 IDLE = "idle"
@@ -52,6 +53,7 @@ def line_texts(s: HostSummary, bytes_per_s: float, now: float) -> dict[str, str]
     return {
         "name": name,
         "speed": fmt.speed(bytes_per_s),
+        "eta": fmt.eta(eta_seconds(s.bytes_left, bytes_per_s) if s.bytes_left else None),
         "counts": counts_text(s),
         "marker": marker_text(s, now),
     }

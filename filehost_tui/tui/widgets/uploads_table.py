@@ -19,9 +19,11 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from filehost_tui.disabled_hosts import waiting_reason
+from filehost_tui.engine.eta import upload_eta
 from filehost_tui.printable import printable
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.bindings import table_bindings
+from filehost_tui.tui.fit import Tail, head
 from filehost_tui.tui.messages import Live
 from filehost_tui.tui.queue_view import STATUS_WIDTH, UploadRow, item_label, shown_phase
 from filehost_tui.tui.row_filter import RowFilter
@@ -33,10 +35,26 @@ COLUMNS = (
     ("pct", "%"),
     ("size", "size"),
     ("speed", "speed"),
+    ("eta", "ETA"),
     ("retries", "R"),
     ("tail", "link / error"),
 )
-FIXED = {"host": 10, "status": STATUS_WIDTH, "pct": 4, "size": 6, "speed": 8, "retries": 1}
+FIXED = {
+    "host": 10,
+    "status": STATUS_WIDTH,
+    "pct": 4,
+    "size": 6,
+    "speed": 8,
+    "eta": 5,
+    "retries": 1,
+}
+WIDE_ONLY = ("size", "retries")
+"""Left out below WIDE_FROM columns, so the item name keeps room at 80 (size and retries are in
+the details)."""
+WIDE_FROM = 100
+TAIL_WIDTH = (12, 40)
+"""The link/error column: at least `…/f/abc123`, at most what a long link needs; the item name
+takes every other free cell."""
 STATUS_STYLE = {
     "uploading": "bold",
     "completed": "green",
@@ -45,7 +63,7 @@ STATUS_STYLE = {
     "cancelled": "dim",
 }
 
-Cells = tuple[str | Text, ...]
+Cells = tuple[str | Text | Tail, ...]
 
 ADD_AT_ONCE = 500
 """New rows added per turn of the event loop: a first read of 10,000 uploads added in one go kept
@@ -74,22 +92,25 @@ def render_cells(
     else:
         pct = ""
     if row.status == "completed" and row.url:
-        tail = fmt.short_link(row.url)
+        tail: Text | Tail = Tail(printable(fmt.short_link(row.url)))
     elif waiting:
-        tail = waiting
+        tail = head(waiting)
     elif row.error_kind and row.status in ("failed", "pending", "paused"):
-        tail = fmt.short_error(row.error_kind, row.error_message)
+        tail = head(printable(fmt.short_error(row.error_kind, row.error_message)))
     else:
-        tail = ""
+        tail = head("")
+    moving = uploading and live is not None
+    eta = upload_eta(live.uploaded, live.total, live.bytes_per_s) if moving else None
     return (
-        Text(printable(item_label(row))),  # Text, not str: a DataTable reads a str as markup
+        head(printable(item_label(row))),  # Text, not str: a DataTable reads a str as markup
         row.host,
         Text(status, style=STATUS_STYLE.get(row.status, "")),
         pct,
         fmt.size(row.total),
-        fmt.speed(live.bytes_per_s) if uploading and live else "",
+        fmt.speed(live.bytes_per_s) if moving else "",
+        fmt.eta(eta),
         str(row.retries) if row.retries else "",
-        Text(printable(tail)),
+        tail,
     )
 
 
@@ -113,30 +134,37 @@ class UploadsTable(DataTable):
         self._backlog: list[int] = []  # ids that pass the filter, not yet added, ascending
         self._draining = False
         self._found: set[int] = set()  # history rows held only because the filter found them
+        self._shown: tuple[str, ...] = ()  # the column keys laid out now (see _fit_columns)
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key, width=FIXED.get(key, 12))
         self._fit_columns(self.size.width)
 
     def on_resize(self) -> None:
         self._fit_columns(self.size.width)
 
     def _fit_columns(self, width: int) -> None:
-        """Share what the fixed columns leave between item name and link/error."""
-        if not width or not self.columns:
+        """Columns for this width (docs/architecture.md, 'Fitting the screen'): below WIDE_FROM
+        the WIDE_ONLY ones go; the link/error column gets what a link's end needs, the item name
+        every other free cell."""
+        if not width and self.columns:
             return
-        padding = 2 * self.cell_padding * len(COLUMNS)
-        spare = max(20, width - 2 - padding - sum(FIXED.values()))
-        widths = {"item": max(10, spare * 9 // 20), "tail": spare - max(10, spare * 9 // 20)}
-        for key, value in widths.items():
-            column = self.columns[key]  # type: ignore[index]
-            column.width = value
+        shown = tuple(k for k, _ in COLUMNS if width >= WIDE_FROM or k not in WIDE_ONLY)
+        if shown != self._shown:
+            self._relayout(columns=shown)
+        padding = 2 * self.cell_padding * len(shown)
+        fixed = sum(FIXED.get(k, 0) for k in shown)
+        spare = max(2 * TAIL_WIDTH[0], width - 2 - padding - fixed)
+        tail = min(TAIL_WIDTH[1], max(TAIL_WIDTH[0], spare * 2 // 5))
+        for key, value in (("item", spare - tail), ("tail", tail)):
+            self.columns[key].width = value  # type: ignore[index]
         # DataTable has no public "column width changed" call: these two are what its own
         # add_column/resize do, so the next paint uses the new widths.
         self._require_update_dimensions = True
         self._update_count += 1
         self.refresh()
+
+    def _shown_cells(self, cells: Cells) -> list[str | Text | Tail]:
+        return [c for (key, _), c in zip(COLUMNS, cells, strict=True) if key in self._shown]
 
     # ---- reading the table ------------------------------------------------------------------
 
@@ -201,7 +229,7 @@ class UploadsTable(DataTable):
                 continue  # the filter changed while it waited
             cells = render_cells(row, self.live.get(upload_id), now, self.disabled_hosts)
             self._cells[upload_id] = cells
-            self.add_row(*cells, key=str(upload_id))
+            self.add_row(*self._shown_cells(cells), key=str(upload_id))
 
     def apply_live(self, live: dict[int, Live]) -> None:
         """Replace the engine's view of running transfers; rows that stopped lose their speed."""
@@ -233,7 +261,7 @@ class UploadsTable(DataTable):
         self._cells[upload_id] = cells
         key = str(upload_id)
         for (column, _), before, after in zip(COLUMNS, old, cells, strict=True):
-            if before != after:
+            if before != after and column in self._shown:
                 self.update_cell(key, column, after)
 
     def action_cursor_up(self) -> None:
@@ -274,9 +302,16 @@ class UploadsTable(DataTable):
             self.known.pop(upload_id, None)
         self._relayout()
 
-    def _relayout(self) -> None:
+    def _relayout(self, columns: tuple[str, ...] | None = None) -> None:
+        """Add the rows again (and lay out `columns` first, if given); the cursor stays on its
+        upload."""
         keep = self.selected_id()
-        self.clear()
+        self.clear(columns=columns is not None)
+        if columns is not None:
+            self._shown = columns
+            for key, label in COLUMNS:
+                if key in columns:
+                    self.add_column(label, key=key, width=FIXED.get(key, TAIL_WIDTH[0]))
         self._cells.clear()
         self._backlog = []
         self.apply_rows(list(self.known.values()))

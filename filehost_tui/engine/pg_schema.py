@@ -40,8 +40,15 @@ BEGIN
   RETURN NULL;
 END $$"""
 
+# SQLite ends every index with the rowid, so the model's (host_name, status, next_attempt_ts) index
+# hands a claim its host's due rows already in (next_attempt_ts, id) order. PostgreSQL needs the id
+# written out, or every claim sorts the host's whole backlog (100 ms a claim at 100,000 pending).
+CLAIM_INDEX = "file_host_uploads_claim"
+
 _STATEMENTS = (
     *INDEXES,
+    f"""CREATE INDEX IF NOT EXISTS {CLAIM_INDEX}
+    ON file_host_uploads (host_name, status, next_attempt_ts, id)""",
     "CREATE SEQUENCE IF NOT EXISTS file_host_uploads_change_seq_seq",
     """CREATE TABLE IF NOT EXISTS upload_counts (
       host_name TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,

@@ -65,6 +65,8 @@ class Config:
     tui: TuiSettings = field(default_factory=TuiSettings)
     links: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
+    database_url: str | None = None
+    """A shared PostgreSQL queue (postgresql://USER@HOST:PORT/DB); None: SQLite under the home."""
 
     def host(self, host_id: str) -> HostSettings:
         """Settings for a host, with the environment's base URL override applied."""
@@ -150,11 +152,14 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}; fix the file and run again") from None
 
-    unknown = set(raw) - {"hosts", "limits", "links", "ca_bundle", "tui"}
+    unknown = set(raw) - {"hosts", "limits", "links", "ca_bundle", "database_url", "tui"}
     if unknown:
         key = sorted(unknown)[0]
         raise _error(
-            path, text, key, f"unknown key {key} (known: ca_bundle, hosts, limits, links, tui)"
+            path,
+            text,
+            key,
+            f"unknown key {key} (known: ca_bundle, database_url, hosts, limits, links, tui)",
         )
     hosts_raw = raw.get("hosts", {})
     if not isinstance(hosts_raw, dict):
@@ -174,8 +179,16 @@ def load_config(path: Path) -> Config:
         problem = _template_problem(fmt, template)
         if problem:
             raise _error(path, text, fmt, f"[links].{fmt}: {problem}")
+    database_url = raw.get("database_url")
+    if database_url is not None and not isinstance(database_url, str):
+        raise _error(path, text, "database_url", "database_url must be a postgresql:// URL string")
     return Config(
-        hosts=hosts, limits=limits, tui=tui, links=links, ca_bundle=_ca_bundle(raw, path, text)
+        hosts=hosts,
+        limits=limits,
+        tui=tui,
+        links=links,
+        ca_bundle=_ca_bundle(raw, path, text),
+        database_url=database_url or None,
     )
 
 

@@ -19,7 +19,7 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
 
     interactive = not args.headless
     with demo_session(ctx.paths, fast=args.fast, interactive=interactive) as session:
-        demo = Context(session.paths)
+        demo = Context(session.paths, own_database=True)
         try:
             ids = session.queue(demo.queue)
             print(

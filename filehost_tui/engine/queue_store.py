@@ -1,7 +1,8 @@
 """QueueStore: the only code that changes upload rows (docs/architecture.md, 'Transitions').
 
-Every status change runs in one IMMEDIATE transaction that re-reads the row, asks the state table for
-the target status and writes it; an illegal transition raises and changes nothing.
+Every status change runs in one IMMEDIATE transaction (on PostgreSQL, one that locks the row: see
+docs/architecture.md, 'Two databases') that re-reads the row, asks the state table for the target
+status and writes it; an illegal transition raises and changes nothing.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def file_fingerprint(path: Path) -> str:
 class QueueStore:
     def __init__(
         self,
-        db: peewee.SqliteDatabase,
+        db: peewee.Database,
         *,
         host_limits: Mapping[str, HostLimit | None] | None = None,
         clock: Callable[[], float] = time.time,
@@ -279,12 +280,13 @@ class QueueStore:
     def claim(self, host: str, owner: str) -> ClaimedUpload | None:
         """Move the oldest due pending row of `host` to uploading with a lease, atomically.
 
-        This takes SQLite's write lock; a caller polling an idle host asks has_due() first."""
+        On SQLite this takes the write lock; on PostgreSQL it locks the row it takes and skips
+        rows other claimers hold. A caller polling an idle host asks has_due() first."""
         due = self._due(host)
         now = self.clock()
         lease = f"{owner}/{uuid.uuid4().hex[:12]}"
         with self.db.atomic():
-            row = due.first()
+            row = self._locked(due, skip=True).first()
             if row is None:
                 return None
             self._write(
@@ -424,7 +426,7 @@ class QueueStore:
     def requeue(self, upload_id: int, lease: str | None = None) -> None:
         """Give an interrupted transfer back to the queue without counting it as a retry."""
         with self.db.atomic():
-            row = FileHostUpload.get_by_id(upload_id)
+            row = self._locked(FileHostUpload.select().where(FileHostUpload.id == upload_id)).get()
             if row.status == Status.UPLOADING and lease in (None, row.lease_owner):
                 self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
 
@@ -442,7 +444,9 @@ class QueueStore:
         if kept:
             cond &= FileHostUpload.lease_owner.not_in(kept)
         with self.db.atomic():
-            rows = list(FileHostUpload.select().where(cond))
+            rows = list(
+                self._locked(FileHostUpload.select().where(cond).order_by(FileHostUpload.id))
+            )
             for row in rows:
                 self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
         return [r.id for r in rows]
@@ -546,11 +550,11 @@ class QueueStore:
 
     def _held(self, upload_id: int, lease: str | None, action: Action) -> FileHostUpload:
         u = FileHostUpload
-        row = (
-            u.select(u.id, u.status, u.lease_owner, u.total_bytes, u.retry_count)
-            .where(u.id == upload_id)
-            .get()
-        )
+        row = self._locked(
+            u.select(u.id, u.status, u.lease_owner, u.total_bytes, u.retry_count).where(
+                u.id == upload_id
+            )
+        ).get()
         # A paused row may be finished only by the attempt that was sending it; a lease-less call
         # (tests finishing a row by hand) may finish an uploading row only.
         must_hold = lease is not None or row.status == Status.PAUSED
@@ -564,12 +568,22 @@ class QueueStore:
         with self.db.atomic():
             return self._write(self._row(upload_id), action, **changes)
 
-    @staticmethod
-    def _row(upload_id: int) -> FileHostUpload:
-        row = FileHostUpload.get_or_none(FileHostUpload.id == upload_id)
+    def _row(self, upload_id: int) -> FileHostUpload:
+        """The row, locked until the transaction ends (see _locked)."""
+        query = FileHostUpload.select().where(FileHostUpload.id == upload_id)
+        row = self._locked(query).get_or_none()
         if row is None:
             raise UserError(f"no upload with id {upload_id}; see `filehost-tui status`")
         return row
+
+    def _locked(self, query: peewee.ModelSelect, *, skip: bool = False) -> peewee.ModelSelect:
+        """The rows `query` reads, locked until the transaction ends where the database locks rows
+        (PostgreSQL; SQLite's transaction already holds the whole database): a status re-read
+        inside a transaction stays true until its write. `skip` passes over rows another
+        transaction holds instead of waiting for them (claims)."""
+        if not self.db.for_update:
+            return query
+        return query.for_update(of=FileHostUpload, skip_locked=skip)
 
     def _write(self, row: FileHostUpload, action: Action, **changes: object) -> Status:
         """A row that goes back to waiting (pending, paused) counts the bytes the next attempt

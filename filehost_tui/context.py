@@ -21,6 +21,7 @@ from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.runners import RunnerRegistry
 from filehost_tui.engine.volumes import split_limit
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
@@ -68,6 +69,10 @@ class Context:
     @cached_property
     def reads(self) -> QueueReads:
         return QueueReads(self.db)
+
+    @cached_property
+    def runners(self) -> RunnerRegistry:
+        return RunnerRegistry(self.db)
 
     @cached_property
     def metrics(self) -> MetricsStore:

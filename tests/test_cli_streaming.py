@@ -71,6 +71,7 @@ def test_status_json_keeps_its_document_and_filters_narrow_it(home, capsys):
         "id", "item_id", "item", "host", "status", "uploaded_bytes", "total_bytes",
         "retry_count", "error_kind", "error_message", "download_url", "file_id",
         "volume", "volumes",  # added with split volumes
+        "runner", "for_runner",  # added with runners by name
     }  # fmt: skip
 
     _, out, _ = run(home, capsys, "status", "--jsonl", "--state", "failed", "--host", "beta")

@@ -73,6 +73,9 @@ def upload_dict(u: UploadRow) -> dict[str, object]:
         "error_message": u.error_message,
         "download_url": u.url,
         "file_id": u.file_id,
+        # who holds or finished it, and who may take its next attempt (null: any runner)
+        "runner": u.ran_by or None,
+        "for_runner": u.runner or None,
     }
 
 

@@ -40,8 +40,9 @@ from filehost_tui.engine.events import (
 from filehost_tui.engine.host_runtime import HostRuntime, connection_count
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.queue_reads import QueueReads
-from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
+from filehost_tui.engine.queue_store import ClaimedUpload, HostAtCapacity, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
+from filehost_tui.engine.runners import HEARTBEAT_EVERY_S, RunnerRegistry, default_name
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
@@ -59,6 +60,7 @@ SAMPLE_EVERY_S = 5.0  # bandwidth_samples rows
 IDLE_WAKE_S = 30.0  # a sleeping connection thread re-checks the queue at least this often
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the connection thread tries again
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
+FULL_WAIT_S = 0.5  # a host whose connections other runners hold all is asked again after this
 
 Spawn = Callable[[Callable[[], None], str], None]
 
@@ -94,9 +96,14 @@ class Engine:
         sink: EventSink,
         spawn: Spawn | None = None,
         holder: Holder = "runner",
+        name: str | None = None,
     ) -> None:
         """`holder` says who drives this engine, so a process refused the runner lock is told
-        whether a runner or a TUI is uploading."""
+        whether a runner or a TUI is uploading; `name` is the runner's (default: the machine's
+        host name), which decides the uploads it may take (docs/architecture.md, 'Runners')."""
+        self.name = name or default_name()
+        # on SQLite the runner lock makes this the only runner; a shared database has others
+        self.shared = not isinstance(db, peewee.SqliteDatabase)
         self.paths = paths
         self.config = config
         self.registry = registry
@@ -109,7 +116,9 @@ class Engine:
             host_limits={
                 h: split_limit(s.max_file_size, config.host(h)) for h, s in registry.specs.items()
             },
+            lease_seconds=config.runner.lease_seconds,
         )
+        self.runners = RunnerRegistry(db)
         self.reads = QueueReads(db)
         self.metrics = MetricsStore(db)
         self.control = Control(self.queue, paths, keep_archives=config.limits.keep_archives)
@@ -155,7 +164,12 @@ class Engine:
                 f"cannot write {exc.filename or self.paths.data_dir}: {exc.strerror}; "
                 "free some space there and retry"
             ) from None
-        recovered = self.queue.recover(expired_only=False)
+        self.runners.started(self.name)
+        # what this runner's name held when its process died is its own to take back now; on a
+        # shared database another runner's live uploads are not
+        recovered = self.queue.recover(
+            expired_only=False, ran_by=self.name if self.shared else None
+        )
         if recovered:
             log.info("recovered %d interrupted upload(s): %s", len(recovered), recovered)
         swept = sweep_archives(
@@ -234,6 +248,8 @@ class Engine:
         self._finished.wait(timeout)
         if self._doorbell:
             self._doorbell.close()
+        if self._runner_lock.held:
+            self._guarded(self.runners.stopped, self.name)
         self._runner_lock.release()
 
     def enabled_hosts(self) -> list[str]:
@@ -345,12 +361,18 @@ class Engine:
             return None
         # look before taking a global slot: idle hosts must not hold slots even briefly, or a
         # host with work would find none free and sleep as if the limit were reached
-        if look_first and not self.queue.has_due(host_id):
+        if look_first and not self.queue.has_due(host_id, self.name):
             return None
         if not self._take_slot():
             return None
         try:
-            claimed = self.queue.claim(host_id, self.owner)
+            claimed = self.queue.claim(
+                host_id, self.owner, runner=self.name, max_connections=runtime.max_connections
+            )
+        except HostAtCapacity:
+            runtime.full_until = time.time() + FULL_WAIT_S
+            self._give_slot()
+            return None
         except BaseException:
             self._give_slot()
             raise
@@ -409,7 +431,7 @@ class Engine:
             self._give_slot()
 
     def _sleep_for(self, host_id: str, runtime: HostRuntime) -> float:
-        due = self.queue.next_due_ts(host_id)
+        due = self.queue.next_due_ts(host_id, self.name)
         if due is None:
             return IDLE_WAKE_S
         due = max(due, runtime.claimable_at())
@@ -418,7 +440,8 @@ class Engine:
     # ---- ticker: progress, control plane, bandwidth -----------------------------------------
 
     def _ticker(self) -> None:
-        due = dict.fromkeys(("db", "sample", "recover"), time.monotonic())
+        due = dict.fromkeys(("db", "sample", "recover", "beat"), time.monotonic())
+        recover_every = min(RECOVER_EVERY_S, self.queue.lease_seconds)
         while not self._stopping.is_set():
             forced = self._tick_now.wait(TICK_S)
             self._tick_now.clear()
@@ -436,8 +459,11 @@ class Engine:
                 due["sample"] = now + SAMPLE_EVERY_S
                 self._guarded(self._sample_bandwidth)
             if now >= due["recover"]:
-                due["recover"] = now + RECOVER_EVERY_S
+                due["recover"] = now + recover_every
                 self._guarded(self._recover_expired)
+            if now >= due["beat"]:
+                due["beat"] = now + HEARTBEAT_EVERY_S
+                self._guarded(self.runners.heartbeat, self.name, len(jobs), self.meter.rate())
 
     def _write_unsaved(self) -> None:
         if not len(self.unsaved):

@@ -49,6 +49,18 @@ _VOLUMES = (
 )
 
 
+_RUNNERS = (
+    'ALTER TABLE "file_host_uploads" ADD COLUMN "runner" VARCHAR(255) NOT NULL DEFAULT \'\'',
+    'ALTER TABLE "file_host_uploads" ADD COLUMN "ran_by" VARCHAR(255) NOT NULL DEFAULT \'\'',
+    'CREATE INDEX "file_host_uploads_host_name_status_runner_next_attempt_ts" '
+    'ON "file_host_uploads" ("host_name", "status", "runner", "next_attempt_ts")',
+    'CREATE TABLE "runners" ("name" VARCHAR(255) NOT NULL PRIMARY KEY, '
+    '"machine" VARCHAR(255) NOT NULL, "pid" INTEGER NOT NULL, "started_ts" REAL NOT NULL, '
+    '"heartbeat_ts" REAL NOT NULL, "state" VARCHAR(255) NOT NULL, "active" INTEGER NOT NULL, '
+    '"bytes_per_s" REAL NOT NULL)',
+)
+
+
 def _run(statements: tuple[str, ...]) -> Callable[[peewee.SqliteDatabase], None]:
     def migrate(db: peewee.SqliteDatabase) -> None:
         for sql in statements:
@@ -62,4 +74,7 @@ MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     2: _run(_METRICS_V2),  # upload_metrics by the original metrics table's column names
     3: scale_schema.migrate,  # change counter, per-host counts, name search, read indexes
     4: _run(_VOLUMES),  # uploads may be numbered volumes of their item
+    # runners by name; rows written before are anyone's (runner ''), see docs/architecture.md,
+    # 'Runners'
+    5: _run(_RUNNERS),
 }

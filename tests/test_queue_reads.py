@@ -162,6 +162,11 @@ def test_an_older_database_gains_counts_change_numbers_and_name_search(tmp_path)
         "ALTER TABLE file_host_uploads DROP COLUMN volume_offset;"
         "CREATE UNIQUE INDEX file_host_uploads_item_id_host_name"
         " ON file_host_uploads (item_id, host_name);"
+        # schema 5's runners
+        "DROP INDEX file_host_uploads_host_name_status_runner_next_attempt_ts;"
+        "ALTER TABLE file_host_uploads DROP COLUMN runner;"
+        "ALTER TABLE file_host_uploads DROP COLUMN ran_by;"
+        "DROP TABLE runners;"
         "UPDATE schema_version SET version = 2;"
     )
     raw.commit()

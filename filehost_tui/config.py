@@ -68,6 +68,8 @@ class Config:
     runner: RunnerSettings = field(default_factory=RunnerSettings)
     links: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
+    database_url: str | None = None
+    """A shared PostgreSQL queue (postgresql://USER@HOST:PORT/DB); None: SQLite under the home."""
 
     def host(self, host_id: str) -> HostSettings:
         """Settings for a host, with the environment's base URL override applied."""
@@ -154,7 +156,7 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}; fix the file and run again") from None
 
-    known = {"hosts", "limits", "links", "ca_bundle", "tui", "runner"}
+    known = {"hosts", "limits", "links", "ca_bundle", "database_url", "tui", "runner"}
     unknown = set(raw) - known
     if unknown:
         key = sorted(unknown)[0]
@@ -180,6 +182,9 @@ def load_config(path: Path) -> Config:
         problem = _template_problem(fmt, template)
         if problem:
             raise _error(path, text, fmt, f"[links].{fmt}: {problem}")
+    database_url = raw.get("database_url")
+    if database_url is not None and not isinstance(database_url, str):
+        raise _error(path, text, "database_url", "database_url must be a postgresql:// URL string")
     return Config(
         hosts=hosts,
         limits=limits,
@@ -187,6 +192,7 @@ def load_config(path: Path) -> Config:
         runner=runner,
         links=links,
         ca_bundle=_ca_bundle(raw, path, text),
+        database_url=database_url or None,
     )
 
 

@@ -17,8 +17,9 @@ from filehost_tui.config import (
     unknown_host_table,
 )
 from filehost_tui.engine.control import Control
-from filehost_tui.engine.database import open_database
+from filehost_tui.engine.database import database_error, open_database
 from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.pg_database import open_pg_database, pg_error
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.runners import RunnerRegistry
@@ -28,10 +29,14 @@ from filehost_tui.hosts.spec import SpecRegistry
 from filehost_tui.hosts.spec_loader import load_specs
 from filehost_tui.paths import AppPaths
 
+DATABASE_URL_ENV = "FILEHOST_TUI_DATABASE_URL"
+
 
 @dataclass
 class Context:
     paths: AppPaths
+    db_url: str | None = None
+    """--db URL, which wins over FILEHOST_TUI_DATABASE_URL and config.toml's database_url."""
 
     @cached_property
     def config(self) -> Config:
@@ -54,9 +59,23 @@ class Context:
         return load_specs(self.paths.user_hosts_dir)
 
     @cached_property
-    def db(self) -> peewee.SqliteDatabase:
+    def database_url(self) -> str | None:
+        """The shared PostgreSQL queue's URL, or None for SQLite under the home (see
+        docs/architecture.md, 'Two databases')."""
+        return self.db_url or os.environ.get(DATABASE_URL_ENV) or self.config.database_url
+
+    @cached_property
+    def db(self) -> peewee.Database:
         self.paths.ensure()
+        if self.database_url:
+            return open_pg_database(self.database_url)
         return open_database(self.paths.database)
+
+    def database_error(self, exc: BaseException) -> UserError:
+        """A database failure met after opening, as one sentence (never the URL's password)."""
+        if self.database_url:
+            return pg_error(self.database_url, exc)
+        return database_error(self.paths.database, exc)
 
     @cached_property
     def queue(self) -> QueueStore:

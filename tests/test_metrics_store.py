@@ -7,6 +7,8 @@ import pytest
 from filehost_tui.engine.models import UploadMetric
 from filehost_tui.errors import ErrorKind
 
+pytestmark = pytest.mark.both_databases
+
 
 def finish_after_two_retries(store, metrics, path) -> int:
     (upload_id,) = store.add([path], ["alpha"])

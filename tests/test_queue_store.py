@@ -1,4 +1,4 @@
-"""The upload state machine and QueueStore on a real SQLite file."""
+"""The upload state machine and QueueStore on a real SQLite file and a real PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import pytest
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.states import TRANSITIONS, Action, IllegalTransition, Status
 from filehost_tui.errors import ErrorKind, UserError
+
+pytestmark = pytest.mark.both_databases
 
 
 def row(upload_id: int) -> FileHostUpload:

@@ -40,7 +40,10 @@ def test_a_claim_takes_the_oldest_due_row_of_its_own_and_anyones(store, clock, t
         p = tmp_path / f"f{n}.bin"
         p.write_bytes(b"z" * 10)
         paths.append(p)
-    ids = [store.add([p], ["alpha"], runner=r)[0] for p, r in zip(paths, ["b", "", "b", ""])]
+    ids = [
+        store.add([p], ["alpha"], runner=r)[0]
+        for p, r in zip(paths, ["b", "", "b", ""], strict=True)
+    ]
     got = [store.claim("alpha", "o", runner="b").id for _ in ids]
     assert got == ids  # queue order across both kinds
     assert store.next_due_ts("alpha", "b") is None
@@ -133,7 +136,9 @@ def test_a_runner_takes_its_own_and_anyones_uploads_and_leaves_the_rest(tmp_path
         files.append(p)
     with FakeHost("0x0") as zx:
         paths = make_home(tmp_path / "home", {"0x0": zx})
-        for f, whose in zip(files, (["--runner", "box1"], ["--runner", "box2"], ["--anywhere"])):
+        for f, whose in zip(
+            files, (["--runner", "box1"], ["--runner", "box2"], ["--anywhere"]), strict=True
+        ):
             assert cli(paths, "add", str(f), "--host", "0x0", *whose).returncode == 0
         done = cli(paths, "run", "--until-idle", "--name", "box1")
         assert done.returncode == 0, done.stderr

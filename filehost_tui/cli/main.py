@@ -19,7 +19,6 @@ from filehost_tui.cli.run_command import cmd_run
 from filehost_tui.cli.stats_command import cmd_stats
 from filehost_tui.cli.status_command import add_status_parser
 from filehost_tui.context import Context
-from filehost_tui.engine.database import database_error
 from filehost_tui.engine.metrics_store import PERIODS
 from filehost_tui.errors import UserError
 from filehost_tui.links import FORMATS
@@ -39,16 +38,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 HOME_HELP = "keep database, config, cache and logs in DIR"
+DB_HELP = (
+    "use the shared PostgreSQL queue at URL (postgresql://USER@HOST:5432/DB) instead of SQLite"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="filehost-tui", description=DESCRIPTION)
     parser.add_argument("--home", metavar="DIR", help=HOME_HELP)
+    parser.add_argument("--db", metavar="URL", help=DB_HELP)
     parser.add_argument("--version", action="version", version=f"filehost-tui {__version__}")
     # Global options are accepted after the subcommand too; SUPPRESS leaves the value given
     # before it alone when they are not repeated there.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", metavar="DIR", default=argparse.SUPPRESS, help=HOME_HELP)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=DB_HELP)
     sub = _Subcommands(parser.add_subparsers(dest="command", parser_class=_Parser), common)
 
     add = sub.add_parser("add", help="queue files or folders for upload")
@@ -193,7 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.home is not None and not args.home.strip():
         print("filehost-tui: error: --home is empty; give a folder", file=sys.stderr)
         return 2
-    ctx = Context(AppPaths.resolve(args.home))
+    if args.db is not None and not args.db.strip():
+        print("filehost-tui: error: --db is empty; give a postgresql:// URL", file=sys.stderr)
+        return 2
+    ctx = Context(AppPaths.resolve(args.home), db_url=args.db)
     try:
         ctx.config  # noqa: B018 - a malformed config.toml is reported whatever the command
         if args.command is None:
@@ -219,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
-        print(f"filehost-tui: error: {database_error(ctx.paths.database, exc)}", file=sys.stderr)
+        print(f"filehost-tui: error: {ctx.database_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

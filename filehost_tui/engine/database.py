@@ -172,36 +172,40 @@ def open_database(
     try:
         db.connect()
         db.bind(ALL_MODELS)
-        _migrate(db, path)
+        migrate(db, f"database {path}", "use --home DIR")
     except (peewee.DatabaseError, sqlite3.DatabaseError, peewee.OperationalError) as exc:
         db.close()
         raise database_error(path, exc) from None
+    except UserError:
+        db.close()
+        raise
     return db
 
 
-def _migrate(db: peewee.SqliteDatabase, path: Path) -> None:
+def migrate(db: peewee.Database, where: str, elsewhere: str, *, oldest: int = 1) -> None:
+    """Create the schema in an empty database, or walk the forward migrations from its version;
+    `where` names the database and `elsewhere` says how to use another one, in messages.
+    `oldest` is the first version this kind of database was ever written with."""
     tables = set(db.get_tables())
     if "schema_version" not in tables:
         if tables - {"sqlite_sequence"}:
-            raise UserError(
-                f"{path} is a SQLite database but not filehost-tui's; use --home DIR for another place"
-            )
+            raise UserError(f"{where} holds tables that are not filehost-tui's; {elsewhere}")
         with db.atomic():
             db.create_tables(ALL_MODELS)
             scale_schema.install(db)
             SchemaVersion.create(version=SCHEMA_VERSION)
         return
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
-    if row is None or row.version < 1:
+    if row is None or row.version < oldest:
         raise UserError(
-            f"database {path} has lost its schema version (the schema_version table is empty "
+            f"{where} has lost its schema version (the schema_version table is empty "
             "or damaged); restore a backup or move it aside (the queue in it is lost)"
         )
     version = row.version
     if version > SCHEMA_VERSION:
         raise UserError(
-            f"database {path} was written by a newer filehost-tui (schema {version}, this one knows "
-            f"{SCHEMA_VERSION}); upgrade filehost-tui or use --home DIR"
+            f"{where} was written by a newer filehost-tui (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}); upgrade filehost-tui or {elsewhere}"
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
         with db.atomic():

@@ -46,16 +46,16 @@ class HostStats:
 
 
 class MetricsStore:
-    def __init__(
-        self, db: peewee.SqliteDatabase, *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, db: peewee.Database, *, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
 
     def start_session(self) -> float:
         """Mark now as the start of the `session` period (a runner or the TUI starting work)."""
         ts = self.clock()
-        Meta.insert(key=SESSION_KEY, value=repr(ts)).on_conflict_replace().execute()
+        Meta.insert(key=SESSION_KEY, value=repr(ts)).on_conflict(
+            conflict_target=[Meta.key], update={Meta.value: repr(ts)}
+        ).execute()
         return ts
 
     def record_upload_success(

@@ -69,6 +69,13 @@ def _run(statements: tuple[str, ...]) -> Callable[[peewee.SqliteDatabase], None]
     return migrate
 
 
+def _runners(db: peewee.Database) -> None:
+    """Timestamps are DOUBLE PRECISION on PostgreSQL, whose REAL keeps 7 digits (as its models)."""
+    real = "DOUBLE PRECISION" if isinstance(db, peewee.PostgresqlDatabase) else "REAL"
+    for sql in _RUNNERS:
+        db.execute_sql(sql.replace(" REAL ", f" {real} "))
+
+
 # version N -> the step that upgrades a database at version N-1 to N
 MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     2: _run(_METRICS_V2),  # upload_metrics by the original metrics table's column names
@@ -76,5 +83,5 @@ MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     4: _run(_VOLUMES),  # uploads may be numbered volumes of their item
     # runners by name; rows written before are anyone's (runner ''), see docs/architecture.md,
     # 'Runners'
-    5: _run(_RUNNERS),
+    5: _runners,
 }

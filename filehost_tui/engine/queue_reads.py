@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import peewee
 
+from filehost_tui.engine.pg_database import is_postgres
 from filehost_tui.engine.states import Status
 
 ATTENTION = (Status.PENDING, Status.UPLOADING, Status.PAUSED, Status.FAILED)
@@ -72,7 +73,7 @@ class UploadFilter:
 
 
 class QueueReads:
-    def __init__(self, db: peewee.SqliteDatabase, *, chunk: int = CHUNK) -> None:
+    def __init__(self, db: peewee.Database, *, chunk: int = CHUNK) -> None:
         self.db = db
         self.chunk = chunk
 
@@ -168,14 +169,20 @@ class QueueReads:
         return row[0] if row else 2**62
 
     def search_names(self, words: Sequence[str], limit: int) -> list[UploadRow]:
-        """Uploads of the newest `limit` items whose name holds every word (3+ characters each:
-        the name index is of trigrams)."""
-        query = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-        sql = (
-            f"SELECT {_COLUMNS} {_FROM} WHERE u.item_id IN (SELECT rowid FROM item_names "
-            "WHERE item_names MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY u.id DESC"
-        )
-        return [UploadRow(*t) for t in self.db.execute_sql(sql, (query, limit)).fetchall()]
+        """Uploads of the newest `limit` items whose name holds every word, in any case (3+
+        characters each: the name index is of trigrams, FTS5's on SQLite, pg_trgm's on
+        PostgreSQL)."""
+        if is_postgres(self.db):
+            names = " AND ".join("name ILIKE ?" for _ in words)
+            args: tuple = (*("%" + _like_escaped(w) + "%" for w in words), limit)
+            matches = f"SELECT id FROM items WHERE {names} ORDER BY id DESC LIMIT ?"
+        else:
+            args = (" AND ".join('"' + w.replace('"', '""') + '"' for w in words), limit)
+            matches = (
+                "SELECT rowid FROM item_names WHERE item_names MATCH ? ORDER BY rowid DESC LIMIT ?"
+            )
+        sql = f"SELECT {_COLUMNS} {_FROM} WHERE u.item_id IN ({matches}) ORDER BY u.id DESC"
+        return [UploadRow(*t) for t in self.db.execute_sql(sql, args).fetchall()]
 
     # ---- what changed, and how many --------------------------------------------------------
 
@@ -256,6 +263,11 @@ class QueueReads:
             for (host, status), n in self.counts().items()
             if (not flt.hosts or host in flt.hosts) and (not flt.statuses or status in flt.statuses)
         )
+
+
+def _like_escaped(word: str) -> str:
+    """A word matched as itself by LIKE: its %, _ and backslashes are not patterns."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _marks(values: Sequence[object]) -> str:

@@ -20,6 +20,7 @@ import peewee
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.pg_database import HOST_LOCK_CLASS, is_postgres
 from filehost_tui.engine.states import Action, IllegalTransition, Status, target
 from filehost_tui.engine.volumes import volume_ranges
 from filehost_tui.engine.zip_stream import plan_folder
@@ -85,7 +86,7 @@ class HostAtCapacity(Exception):
 class QueueStore:
     def __init__(
         self,
-        db: peewee.SqliteDatabase,
+        db: peewee.Database,
         *,
         host_limits: Mapping[str, int | None] | None = None,
         clock: Callable[[], float] = time.time,
@@ -273,15 +274,19 @@ class QueueStore:
         many uploads of the host already run, on any runner: the count and the claim are one
         transaction (docs/architecture.md, 'Limits across runners').
 
-        This takes SQLite's write lock; a caller polling an idle host asks has_due() first."""
+        On SQLite this takes the write lock; on PostgreSQL it locks the row it takes and skips
+        rows other claimers hold, and takes a lock per host for the count. A caller polling an
+        idle host asks has_due() first."""
         now = self.clock()
         lease = f"{owner}/{uuid.uuid4().hex[:12]}"
         with self.db.atomic():
             row = self._first_due(host, runner)
             if row is None:
                 return None
-            if max_connections is not None and self._running(host, now) >= max_connections:
-                raise HostAtCapacity(host)
+            if max_connections is not None:
+                self._one_claim_per_host(host)
+                if self._running(host, now) >= max_connections:
+                    raise HostAtCapacity(host)
             self._write(
                 row,
                 Action.CLAIM,
@@ -316,7 +321,11 @@ class QueueStore:
     def _first_due(self, host: str, runner: str) -> FileHostUpload | None:
         """The oldest due row of `host` for `runner`: its own first and anyone's, each the first
         row of one ordered index range (an OR of both would sort every due row)."""
-        rows = [row for name in _takers(runner) if (row := self._due(host, name).first())]
+        rows = [
+            row
+            for name in _takers(runner)
+            if (row := self._locked(self._due(host, name), skip=True).first())
+        ]
         return min(rows, key=lambda r: (r.next_attempt_ts, r.id), default=None)
 
     def _due(self, host: str, runner: str, *columns: peewee.Field) -> peewee.ModelSelect:
@@ -335,6 +344,14 @@ class QueueStore:
             )
             .order_by(FileHostUpload.next_attempt_ts, FileHostUpload.id)
         )
+
+    def _one_claim_per_host(self, host: str) -> None:
+        """Claims of one host, on every runner, count and write one after another: on SQLite the
+        write lock does it; PostgreSQL takes a transaction-level advisory lock on the host."""
+        if is_postgres(self.db):
+            self.db.execute_sql(
+                "SELECT pg_advisory_xact_lock(?, hashtext(?))", (HOST_LOCK_CLASS, host)
+            )
 
     def _running(self, host: str, now: float) -> int:
         """Uploads of `host` running on any runner: uploading under a lease not yet expired."""
@@ -442,7 +459,7 @@ class QueueStore:
     def requeue(self, upload_id: int, lease: str | None = None) -> None:
         """Give an interrupted transfer back to the queue without counting it as a retry."""
         with self.db.atomic():
-            row = FileHostUpload.get_by_id(upload_id)
+            row = self._locked(FileHostUpload.select().where(FileHostUpload.id == upload_id)).get()
             if row.status == Status.UPLOADING and lease in (None, row.lease_owner):
                 self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
 
@@ -466,7 +483,9 @@ class QueueStore:
         if kept:
             cond &= FileHostUpload.lease_owner.not_in(kept)
         with self.db.atomic():
-            rows = list(FileHostUpload.select().where(cond))
+            rows = list(
+                self._locked(FileHostUpload.select().where(cond).order_by(FileHostUpload.id))
+            )
             for row in rows:
                 self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
         return [r.id for r in rows]
@@ -570,11 +589,11 @@ class QueueStore:
 
     def _held(self, upload_id: int, lease: str | None, action: Action) -> FileHostUpload:
         u = FileHostUpload
-        row = (
-            u.select(u.id, u.status, u.lease_owner, u.total_bytes, u.retry_count)
-            .where(u.id == upload_id)
-            .get()
-        )
+        row = self._locked(
+            u.select(u.id, u.status, u.lease_owner, u.total_bytes, u.retry_count).where(
+                u.id == upload_id
+            )
+        ).get()
         # A paused row may be finished only by the attempt that was sending it; a lease-less call
         # (tests finishing a row by hand) may finish an uploading row only.
         must_hold = lease is not None or row.status == Status.PAUSED
@@ -586,10 +605,20 @@ class QueueStore:
 
     def _act(self, upload_id: int, action: Action, **changes: object) -> Status:
         with self.db.atomic():
-            row = FileHostUpload.get_or_none(FileHostUpload.id == upload_id)
+            query = FileHostUpload.select().where(FileHostUpload.id == upload_id)
+            row = self._locked(query).get_or_none()
             if row is None:
                 raise UserError(f"no upload with id {upload_id}; see `filehost-tui status`")
             return self._write(row, action, **changes)
+
+    def _locked(self, query: peewee.ModelSelect, *, skip: bool = False) -> peewee.ModelSelect:
+        """The rows `query` reads, locked until the transaction ends where the database locks rows
+        (PostgreSQL; SQLite's transaction already holds the whole database): a status re-read
+        inside a transaction stays true until its write. `skip` passes over rows another
+        transaction holds instead of waiting for them (claims)."""
+        if not self.db.for_update:
+            return query
+        return query.for_update(of=FileHostUpload, skip_locked=skip)
 
     def _write(self, row: FileHostUpload, action: Action, **changes: object) -> Status:
         new = target(row.id, row.status, action)

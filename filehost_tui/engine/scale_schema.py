@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import peewee
 
+from filehost_tui.engine import pg_schema
+
 _STATEMENTS = (
     # Every insert or update of an upload row takes the next change number: the TUI's once-a-second
     # read asks only for rows above the last number it saw.
@@ -73,8 +75,11 @@ _STATEMENTS = (
 )
 
 
-def install(db: peewee.SqliteDatabase) -> None:
+def install(db: peewee.Database) -> None:
     """Create what a new database needs (its tables already have change_seq)."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        pg_schema.install(db)
+        return
     for sql in _STATEMENTS:
         db.execute_sql(sql)
 

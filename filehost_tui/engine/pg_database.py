@@ -1,0 +1,139 @@
+"""Opening a shared PostgreSQL queue (docs/architecture.md, 'Two databases').
+
+The same models and stores as on SQLite; what differs is kept here and in pg_schema.py: the
+driver, the connection's errors as one sentence without the password, and the SQL the stores write
+by hand with SQLite's `?` marks.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
+
+import peewee
+
+from filehost_tui.engine.database import migrate
+from filehost_tui.engine.models import ALL_MODELS
+from filehost_tui.errors import UserError
+from filehost_tui.redact import redact_url, register_secret
+
+EXTRA_HINT = "pip install 'filehost-tui[postgres]'"
+# Any `?` outside quotes is a bound value: the stores' SQL has no `?` in literals or names.
+_QMARK = re.compile(r"\?")
+
+
+class PgQueueDatabase(peewee.PostgresqlDatabase):
+    """PostgreSQL through psycopg 3, every statement outside a transaction in autocommit (peewee's
+    default): a read sees what other runners committed up to that moment and holds no snapshot.
+
+    FloatField is DOUBLE PRECISION here: peewee's REAL keeps 7 digits, a timestamp needs 16.
+    """
+
+    def __init__(self, url: str, **kwargs: object) -> None:
+        super().__init__(
+            url,
+            prefer_psycopg3=True,
+            field_types={"FLOAT": "DOUBLE PRECISION"},
+            **kwargs,
+        )
+
+    def execute_sql(self, sql: str, params: object = None):
+        """The stores' hand-written SQL uses SQLite's `?` marks; psycopg's is `%s`."""
+        if params and "?" in sql:
+            sql = _QMARK.sub("%s", sql)
+        return super().execute_sql(sql, params)
+
+
+def is_postgres(db: peewee.Database) -> bool:
+    return isinstance(db, peewee.PostgresqlDatabase)
+
+
+def check_url(url: str) -> None:
+    """A URL a user gave: its scheme and host are checked before anything connects; its password,
+    if any, is masked from then on in every log line and message."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise UserError(
+            f"database URL {redact_url(url)} is malformed ({exc}); {_URL_FORM}"
+        ) from None
+    if parts.password:
+        register_secret(unquote(parts.password))
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise UserError(f"database URL {redact_url(url)} is not a PostgreSQL URL; {_URL_FORM}")
+    if not parts.path.strip("/"):
+        raise UserError(f"database URL {redact_url(url)} names no database; {_URL_FORM}")
+
+
+_URL_FORM = "write it as postgresql://USER@HOST:5432/DATABASE"
+
+
+# The first key of the advisory locks this program takes (the second is a hashed name), one per
+# kind, so that a host's and a runner's lock never meet.
+HOST_LOCK_CLASS = 7301  # claims of one host, across runners: held to the end of the claim
+RUNNER_LOCK_CLASS = 7302  # a runner's name: held on its own connection for the runner's life
+
+# The first schema version written to PostgreSQL: older layouts only ever existed on SQLite.
+OLDEST_VERSION = 4
+
+
+def open_pg_database(url: str) -> PgQueueDatabase:
+    """Connect, create or migrate the schema; a newer, foreign or unreachable database raises
+    UserError without the password."""
+    db = connect(url)
+    try:
+        db.bind(ALL_MODELS)
+        migrate(db, f"database {redact_url(url)}", _ELSEWHERE, oldest=OLDEST_VERSION)
+    except peewee.DatabaseError as exc:
+        db.close()
+        raise pg_error(url, exc) from None
+    except UserError:
+        db.close()
+        raise
+    return db
+
+
+_ELSEWHERE = "use an empty database (or unset database_url to use SQLite)"
+
+
+def connect(url: str) -> PgQueueDatabase:
+    """Connect (no schema work yet); every failure is a UserError that names the URL masked."""
+    check_url(url)
+    try:
+        import psycopg  # noqa: F401 - peewee picks the driver it finds; say which one is missing
+    except ImportError:
+        raise UserError(
+            f"the PostgreSQL driver (psycopg) is not installed; {EXTRA_HINT}, "
+            "or unset database_url to use SQLite"
+        ) from None
+    db = PgQueueDatabase(url)
+    try:
+        db.connect()
+    except peewee.DatabaseError as exc:
+        raise pg_error(url, exc) from None
+    return db
+
+
+def pg_error(url: str, exc: BaseException) -> UserError:
+    """The one sentence a user can act on, never the password (libpq does not quote it, but a
+    server's message might quote the URL)."""
+    where = redact_url(url)
+    text = " ".join(str(exc).split())
+    lowered = text.lower()
+    if "password" in lowered or "authentication" in lowered or "role" in lowered:
+        hint = "check the user, and PGPASSWORD or ~/.pgpass"
+    elif "does not exist" in lowered:
+        hint = "create it first (see README, 'Several machines')"
+    elif "refused" in lowered or "timeout" in lowered or "could not" in lowered:
+        hint = "check that the server runs and accepts connections from this machine"
+    else:
+        hint = "check the server and the URL"
+    return UserError(f"database {where}: {_scrub(text, url)}; {hint}")
+
+
+def _scrub(text: str, url: str) -> str:
+    password = urlsplit(url).password
+    if password:
+        text = text.replace(password, "***").replace(unquote(password), "***")
+    return text.replace(url, redact_url(url))

@@ -39,6 +39,8 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.host_runtime import HostRuntime, connection_count
 from filehost_tui.engine.metrics_store import MetricsStore
+from filehost_tui.engine.pg_database import is_postgres
+from filehost_tui.engine.pg_runner import PgDoorbell, PgNameLock
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import ClaimedUpload, HostAtCapacity, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
@@ -103,7 +105,7 @@ class Engine:
         host name), which decides the uploads it may take (docs/architecture.md, 'Runners')."""
         self.name = name or default_name()
         # on SQLite the runner lock makes this the only runner; a shared database has others
-        self.shared = not isinstance(db, peewee.SqliteDatabase)
+        self.shared = is_postgres(db)
         self.paths = paths
         self.config = config
         self.registry = registry
@@ -134,7 +136,8 @@ class Engine:
         self._free_slots = max(1, config.limits.max_concurrent)  # global slots, under _lock
         self._slot_wanted = False  # a connection thread found none free: wake all on a release
         self._runner_lock = RunnerLock(paths, holder)
-        self._doorbell: Doorbell | None = None
+        self._name_lock = PgNameLock(db, self.name) if self.shared else None
+        self._doorbell: Doorbell | PgDoorbell | None = None
         self._finished = threading.Event()  # set while no upload is running
         self._finished.set()
         self.unsaved = UnsavedOutcomes(paths.data_dir / "unsaved-links.json")
@@ -152,6 +155,12 @@ class Engine:
         # a loose credentials.toml stops the start, before any upload is claimed
         read_credentials_file(self.paths.credentials_file)
         self._runner_lock.acquire()
+        if self._name_lock is not None:
+            try:
+                self._name_lock.acquire()
+            except BaseException:
+                self._runner_lock.release()
+                raise
 
     def start(self) -> None:
         if not self._runner_lock.held:
@@ -159,7 +168,7 @@ class Engine:
         try:
             self._record_journal(self.unsaved.prepare_journal())
         except OSError as exc:
-            self._runner_lock.release()
+            self._release_locks()
             raise UserError(
                 f"cannot write {exc.filename or self.paths.data_dir}: {exc.strerror}; "
                 "free some space there and retry"
@@ -193,7 +202,9 @@ class Engine:
             h: [threading.Event() for _ in range(rt.max_connections)]
             for h, rt in self.hosts.items()
         }
-        self._doorbell = Doorbell(self.paths, self.wake)
+        self._doorbell = (
+            PgDoorbell(self.db, self.wake) if self.shared else Doorbell(self.paths, self.wake)
+        )
         for host_id, events in self._wake.items():
             for n, event in enumerate(events, 1):
                 self._spawn(
@@ -250,6 +261,11 @@ class Engine:
             self._doorbell.close()
         if self._runner_lock.held:
             self._guarded(self.runners.stopped, self.name)
+        self._release_locks()
+
+    def _release_locks(self) -> None:
+        if self._name_lock is not None:
+            self._name_lock.release()
         self._runner_lock.release()
 
     def enabled_hosts(self) -> list[str]:

@@ -18,6 +18,8 @@ from tests.cli_support import run_main
 from tests.engine_harness import cli, make_home
 from tests.test_migrations import schema_of
 
+pytestmark = pytest.mark.both_databases  # the store tests (those taking `db`) run on both
+
 
 def test_only_the_named_runner_or_any_runner_claims_an_upload(store, sample_file, tmp_path):
     other = tmp_path / "other.bin"
@@ -164,7 +166,7 @@ def test_a_runner_that_stopped_beating_is_stale(db):
     assert {r.name: r.state for r in registry.all(now=beat + 1)}["box1"] == "running"
 
 
-def test_a_version_4_database_gains_runners_and_its_uploads_stay_anyones(tmp_path, store):
+def test_a_version_4_database_gains_runners_and_its_uploads_stay_anyones(tmp_path):
     old, fresh = tmp_path / "old.db", tmp_path / "fresh.db"
     open_database(fresh).close()
     db = open_database(old)

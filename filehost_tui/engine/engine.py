@@ -362,6 +362,8 @@ class Engine:
                     else:
                         log.exception("worker for %s could not read the queue; retrying", host_id)
                     timeout = LOOP_ERROR_WAIT_S
+                if self.shared:  # a sleeping thread holds no server connection: many runners
+                    self.db.close()  # share one server's connection limit
                 wake.wait(timeout)
         finally:
             self.db.close()  # this thread's connection; the thread ends here

@@ -35,7 +35,8 @@ COLUMNS = (
     ("retries", "R"),
     ("tail", "link / error"),
 )
-FIXED = {"host": 10, "status": 9, "pct": 4, "size": 6, "speed": 6, "retries": 1}
+RUNNER_COLUMN = ("runner", "runner")  # after host, on a queue shared by several runners
+FIXED = {"host": 10, "runner": 8, "status": 9, "pct": 4, "size": 6, "speed": 6, "retries": 1}
 STATUS_STYLE = {
     "uploading": "bold",
     "completed": "green",
@@ -84,15 +85,25 @@ def render_cells(row: UploadRow, live: Live | None, now: float) -> Cells:
     )
 
 
+def runner_cell(row: UploadRow) -> str:
+    """Who holds or finished it; for one waiting, the runner that may take it (`any`: every one)."""
+    if row.ran_by and row.status != "pending":
+        return printable(row.ran_by)
+    return printable(row.runner) if row.runner else "any"
+
+
 class UploadsTable(DataTable):
     BINDINGS = table_bindings()
 
     class OlderWanted(Message):
         """The cursor tried to go above the top row: older history is wanted."""
 
-    def __init__(self, clock: Callable[[], float], **kwargs) -> None:
+    def __init__(self, clock: Callable[[], float], *, runners: bool = False, **kwargs) -> None:
+        """`runners`: show which runner holds or may take each upload (a shared queue)."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.clock = clock
+        self.shown_columns = (*COLUMNS[:2], RUNNER_COLUMN, *COLUMNS[2:]) if runners else COLUMNS
+        self.runner_states: dict[str, str] = {}
         self.known: dict[int, UploadRow] = {}
         self.live: dict[int, Live] = {}
         self.row_filter = RowFilter()
@@ -102,7 +113,7 @@ class UploadsTable(DataTable):
         self._found: set[int] = set()  # history rows held only because the filter found them
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
+        for key, label in self.shown_columns:
             self.add_column(label, key=key, width=FIXED.get(key, 12))
         self._fit_columns(self.size.width)
 
@@ -113,8 +124,9 @@ class UploadsTable(DataTable):
         """Share what the fixed columns leave between item name and link/error."""
         if not width or not self.columns:
             return
-        padding = 2 * self.cell_padding * len(COLUMNS)
-        spare = max(20, width - 2 - padding - sum(FIXED.values()))
+        padding = 2 * self.cell_padding * len(self.shown_columns)
+        fixed = sum(FIXED.get(key, 0) for key, _ in self.shown_columns)
+        spare = max(20, width - 2 - padding - fixed)
         widths = {"item": max(10, spare * 9 // 20), "tail": spare - max(10, spare * 9 // 20)}
         for key, value in widths.items():
             column = self.columns[key]  # type: ignore[index]
@@ -186,7 +198,7 @@ class UploadsTable(DataTable):
             row = self.known[upload_id]
             if upload_id in self._cells or not self.row_filter.matches(row):
                 continue  # the filter changed while it waited
-            cells = render_cells(row, self.live.get(upload_id), now)
+            cells = self._render(row, now)
             self._cells[upload_id] = cells
             self.add_row(*cells, key=str(upload_id))
 
@@ -214,14 +226,40 @@ class UploadsTable(DataTable):
         row = self.known.get(upload_id)
         if old is None or row is None:
             return
-        cells = render_cells(row, self.live.get(upload_id), now)
+        cells = self._render(row, now)
         if cells == old:
             return
         self._cells[upload_id] = cells
         key = str(upload_id)
-        for (column, _), before, after in zip(COLUMNS, old, cells, strict=True):
+        for (column, _), before, after in zip(self.shown_columns, old, cells, strict=True):
             if before != after:
                 self.update_cell(key, column, after)
+
+    def _render(self, row: UploadRow, now: float) -> Cells:
+        cells = render_cells(row, self.live.get(row.id), now)
+        if len(self.shown_columns) == len(COLUMNS):
+            return cells
+        return (*cells[:2], runner_cell(row), *cells[2:-1], self._waiting(row) or cells[-1])
+
+    def _waiting(self, row: UploadRow) -> Text | None:
+        """A pending upload that only a runner which is not running may take waits for it."""
+        if (
+            row.status == "pending"
+            and row.runner
+            and self.runner_states.get(row.runner) != "running"
+        ):
+            return Text(f"waiting for runner {printable(row.runner)}", style="yellow")
+        return None
+
+    def set_runner_states(self, states: dict[str, str]) -> None:
+        """Runners' states changed: pending rows may now wait for a runner, or no longer."""
+        if states == self.runner_states:
+            return
+        self.runner_states = dict(states)
+        now = self.clock()
+        for upload_id, row in self.known.items():
+            if row.status == "pending":
+                self._update(upload_id, now)
 
     def action_cursor_up(self) -> None:
         if self.cursor_row == 0:

@@ -194,3 +194,21 @@ def test_a_version_4_database_gains_runners_and_its_uploads_stay_anyones(tmp_pat
     finally:
         db.close()
     assert schema_of(old) == schema_of(fresh)
+
+
+def test_status_names_every_runner_once_several_have_run(tmp_path, sample_file, capsys):
+    home = tmp_path / "home"
+    assert run_main(capsys, home, "add", str(sample_file), "--host", "catbox")[0] == 0
+    _, out, _ = run_main(capsys, home, "status")
+    assert "runner " not in out  # one machine, one runner: nothing to tell apart
+    db = open_database(home / "filehost-tui.db")
+    registry = RunnerRegistry(db)
+    registry.started("box1")
+    registry.started("box2")
+    registry.stopped("box2")
+    db.close()
+    _, out, _ = run_main(capsys, home, "status")
+    lines = out.splitlines()
+    assert lines[0].startswith(f"runner box1 on {socket.gethostname()}: running, 0 transfer(s)")
+    assert lines[1].startswith(f"runner box2 on {socket.gethostname()}: stopped, 0 transfer(s),")
+    assert "catbox" in lines[2]

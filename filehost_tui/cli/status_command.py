@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from filehost_tui.cli.durations import age_seconds
 from filehost_tui.cli.output import stream_lines
 from filehost_tui.context import Context
+from filehost_tui.engine.pg_database import is_postgres
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import UserError
@@ -159,8 +160,26 @@ class _Counted:
             yield row
 
 
+def _runners(ctx: Context) -> None:
+    """On a queue shared by several runners, who is there first (docs/architecture.md,
+    'Runners'): a stale one stopped beating without saying it stopped."""
+    runners = ctx.runners.all()
+    if not (is_postgres(ctx.db) or len(runners) > 1):
+        return
+    now = time.time()
+    for r in runners:
+        speed = f", {human_size(r.bytes_per_s)}/s" if r.state == "running" else ""
+        print(
+            printable(
+                f"runner {r.name} on {r.machine}: {r.state}, {r.active} transfer(s){speed}, "
+                f"last heartbeat {max(0, round(now - r.heartbeat_ts))}s ago"
+            )
+        )
+
+
 def _attention_and_recent(ctx: Context) -> int:
     reads = ctx.reads
+    _runners(ctx)
     recent = reads.newest(UploadFilter(statuses=HISTORY), RECENT)[::-1]
     attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
     shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id))

@@ -1,10 +1,13 @@
 """`prune --finished-before AGE [--dry-run]`: old completed and cancelled uploads go, with items
-left without uploads; unfinished and failed uploads, statistics and counts stay true."""
+left without uploads; unfinished and failed uploads, statistics and counts stay true. On SQLite
+and on a PostgreSQL schema (`--db`)."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,19 +16,33 @@ from filehost_tui.cli.main import main
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.metrics_store import SAMPLE_RETENTION_S, MetricsStore
 from filehost_tui.engine.models import BandwidthSample, FileHostUpload, Item, UploadMetric
+from filehost_tui.engine.pg_database import open_pg_database
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.paths import AppPaths
+from tests.conftest import DATABASES
 from tests.test_queue_reads import assert_no_scan, fill, hot_statements
 
 DAY = 86400.0
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
+@dataclass(frozen=True)
+class Queue:
+    home: Path
+    args: tuple[str, ...]  # what selects the database on the command line
+    open: Callable[[], object]
+
+
+@pytest.fixture(params=DATABASES)
+def home(request, tmp_path: Path) -> Queue:
     """40 items finished 100 days ago, 20 yesterday; metrics for the first 30 uploads, and
     bandwidth samples from before and inside the retention window."""
     home = tmp_path / "home"
-    db = open_database(AppPaths.resolve(str(home)).database)
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        queue = Queue(home, ("--db", url), lambda: open_pg_database(url))
+    else:
+        queue = Queue(home, (), lambda: open_database(AppPaths.resolve(str(home)).database))
+    db = queue.open()
     now = time.time()
     try:
         fill(db, 40, start_ts=now - 100 * DAY)
@@ -40,11 +57,11 @@ def home(tmp_path: Path) -> Path:
         metrics.record_bandwidth_samples({"alpha": 7.0}, now - DAY)
     finally:
         db.close()
-    return home
+    return queue
 
 
-def snapshot(home: Path) -> dict:
-    db = open_database(AppPaths.resolve(str(home)).database)
+def snapshot(home: Queue) -> dict:
+    db = home.open()
     try:
         uploads = list(FileHostUpload.select().order_by(FileHostUpload.id))
         return {
@@ -59,9 +76,9 @@ def snapshot(home: Path) -> dict:
         db.close()
 
 
-def run(home: Path, capsys, *args: str) -> tuple[int, str, str]:
+def run(home: Queue, capsys, *args: str) -> tuple[int, str, str]:
     try:
-        code = main(["--home", str(home), "prune", *args])
+        code = main(["--home", str(home.home), *home.args, "prune", *args])
     except SystemExit as exc:
         code = exc.code
     out, err = capsys.readouterr()

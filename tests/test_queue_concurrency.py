@@ -1,4 +1,5 @@
-"""Many threads and a killed process against one real SQLite file."""
+"""Many threads and a killed process against one real SQLite file (and the racing claimers
+against a PostgreSQL schema too)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.models import FileHostUpload, Item
 from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.states import Status
+
+pytestmark = pytest.mark.both_databases
 
 
 def fill(path: Path, count: int) -> None:
@@ -125,9 +130,8 @@ def test_a_write_outside_a_transaction_waits_in_line_not_in_sqlites_busy_handler
     db.close()
 
 
-def test_eight_threads_racing_for_the_same_host_get_distinct_rows(tmp_path):
-    path = tmp_path / "q.db"
-    db = open_database(path)
+def test_eight_threads_racing_for_the_same_host_get_distinct_rows(db):
+    """On PostgreSQL each thread has its own connection and claims skip the rows others lock."""
     with db.atomic():
         for n in range(400):
             item = Item.create(

@@ -17,6 +17,7 @@ from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import ErrorKind
 
+pytestmark = pytest.mark.both_databases
 HOSTS = ("alpha", "beta", "gamma")
 STATUSES = ("completed", "cancelled", "failed", "pending")
 

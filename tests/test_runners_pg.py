@@ -25,7 +25,9 @@ SHORT_LEASE = "[runner]\nlease_seconds = 2\n"
 
 
 def machine(root: Path, fakes: dict[str, FakeHost], extra: str = "", settings=None):
-    return make_home(root, fakes, settings, extra=SHORT_LEASE + extra)
+    """A home of its own; only the takeover test shortens the lease (a short one, renewed about
+    every second, could expire under a busy machine's stalls and hand a live upload over)."""
+    return make_home(root, fakes, settings, extra=extra)
 
 
 def fh(paths, url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -167,8 +169,8 @@ def test_a_killed_runners_anywhere_uploads_finish_on_the_other(tmp_path, pg_url,
     with FakeHost("0x0") as zx:
         # alpha sends slowly (a client-side cap: socket buffers would swallow a server throttle)
         slow = {"0x0": "max_upload_speed = 300000"}
-        a = machine(tmp_path / "a", {"0x0": zx}, settings=slow)
-        b = machine(tmp_path / "b", {"0x0": zx})
+        a = machine(tmp_path / "a", {"0x0": zx}, SHORT_LEASE, settings=slow)
+        b = machine(tmp_path / "b", {"0x0": zx}, SHORT_LEASE)
         alpha = Runner(a, pg_url, "alpha")
         try:
             added = fh(a, pg_url, "add", *map(str, files[:2]), "--host", "0x0", "--anywhere")

@@ -248,6 +248,11 @@ def test_every_read_the_screen_and_the_cli_make_searches_an_index(tmp_path):
         store._check_not_queued([Path("/srv/new")], HOSTS)  # what `add` asks of every path
         store.has_due("alpha")
         store.next_due_ts("alpha")
+        # a named runner's: its own rows and anyone's, and max_connections over every runner
+        reads.has_open(["alpha", "beta"], ["lease-1"], ("box1", ""))
+        store.has_due("alpha", "box1")
+        store.next_due_ts("alpha", "box1")
+        store.claim("alpha", "plan", runner="box1", max_connections=2)
 
     assert_no_scan(hot_statements(tmp_path, run))
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import peewee
 
-from filehost_tui.engine.pg_database import RUNNER_LOCK_CLASS, is_postgres
+from filehost_tui.engine.pg_database import RUNNER_LOCK_CLASS, is_postgres, pg_error
 from filehost_tui.errors import UserError
 
 log = logging.getLogger("filehost_tui.engine")
@@ -35,6 +35,15 @@ def notify(db: peewee.Database) -> None:
             db.execute_sql("SELECT pg_notify(?, '')", (CHANNEL,))
 
 
+def own_connection(db: peewee.PostgresqlDatabase):
+    """A connection of its own (autocommit), outside peewee's per-thread one; a server that
+    refuses it is one sentence, without the password."""
+    try:
+        return db._connect()
+    except Exception as exc:
+        raise pg_error(db.database, exc) from None
+
+
 class PgNameLock:
     """The runner name's advisory lock, held on a connection kept open for the runner's life."""
 
@@ -44,7 +53,7 @@ class PgNameLock:
         self._conn = None
 
     def acquire(self) -> None:
-        conn = self._db._connect()
+        conn = own_connection(self._db)
         row = conn.execute(
             "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (RUNNER_LOCK_CLASS, self.name)
         ).fetchone()
@@ -81,7 +90,7 @@ class PgDoorbell:
         self._thread.start()
 
     def _listen(self):
-        conn = self._db._connect()
+        conn = own_connection(self._db)
         conn.execute(f"LISTEN {CHANNEL}")
         return conn
 

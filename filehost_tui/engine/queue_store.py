@@ -316,7 +316,13 @@ class QueueStore:
 
     def has_due(self, host: str, runner: str = ANY_RUNNER) -> bool:
         """Whether `host` has a pending row that runner `runner` may claim now (a read, no lock)."""
-        return any(self._due(host, name, FileHostUpload.id).exists() for name in _takers(runner))
+        u = FileHostUpload
+        return (
+            u.select(u.id)
+            .where((u.host_name == host) & (u.status == Status.PENDING))
+            .where(u.runner.in_(_takers(runner)) & (u.next_attempt_ts <= self.clock()))
+            .exists()
+        )
 
     def _first_due(self, host: str, runner: str) -> FileHostUpload | None:
         """The oldest due row of `host` for `runner`: its own first and anyone's, each the first

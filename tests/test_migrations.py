@@ -10,6 +10,7 @@ import pytest
 from filehost_tui.engine.database import SCHEMA_VERSION, open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.models import FileHostUpload, Item, SchemaVersion, UploadMetric
+from filehost_tui.engine.pg_database import open_pg_database
 from tests.cli_support import cli
 
 # The schema as version 1 created it (commit fe5d1ed), copied verbatim.
@@ -140,3 +141,36 @@ def test_a_database_without_its_schema_version_is_a_one_line_error(tmp_path, dam
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert "has lost its schema version" in result.stderr and "restore a backup" in result.stderr
+
+
+def shape(db) -> dict[str, object]:
+    """Each table's column names in order and its indexes (name, unique, columns), as peewee reads
+    them from either database; the name-search index is each database's own kind."""
+    out: dict[str, object] = {}
+    for table in db.get_tables():
+        if table.startswith(("item_names", "sqlite_")):
+            continue
+        indexes = sorted(
+            (i.name, i.unique, tuple(i.columns))
+            for i in db.get_indexes(table)
+            # primary keys: SQLite names only a text key's index, PostgreSQL every one
+            if i.name != "item_names"
+            and not i.name.endswith("_pkey")
+            and not i.name.startswith("sqlite_autoindex")
+        )
+        out[table] = ([c.name for c in db.get_columns(table)], indexes)
+    return out
+
+
+def test_postgresql_gets_the_same_tables_columns_and_indexes_as_sqlite(tmp_path, pg_url):
+    sqlite = open_database(tmp_path / "fresh.db")
+    try:
+        expected = shape(sqlite)
+    finally:
+        sqlite.close()
+    pg = open_pg_database(pg_url)
+    try:
+        assert shape(pg) == expected
+        assert [r.version for r in SchemaVersion.select()] == [SCHEMA_VERSION]
+    finally:
+        pg.close()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 
+import peewee
 import pytest
 
 from filehost_tui.demo.fake_server import FakeHost
@@ -254,3 +255,26 @@ def test_add_and_run_upload_through_the_cli_on_postgresql(tmp_path, pg_url, samp
     assert FileHostUpload.get().status == "completed"
     db.close()
     assert not (home / "filehost-tui.db").exists()
+
+
+def test_a_connection_the_server_dropped_is_opened_again_for_the_next_statement(pg_url):
+    db = open_pg_database(pg_url)
+    admin = PgQueueDatabase(pg_url)
+
+    def drop_connection() -> None:
+        (pid,) = db.execute_sql("SELECT pg_backend_pid()").fetchone()
+        admin.execute_sql("SELECT pg_terminate_backend(%s)", (pid,))
+
+    try:
+        drop_connection()
+        with pytest.raises(peewee.OperationalError):  # the statement that met the loss
+            db.execute_sql("SELECT 1")
+        assert SchemaVersion.get().version == SCHEMA_VERSION  # the next one reconnects
+        drop_connection()
+        with pytest.raises(peewee.DatabaseError), db.atomic():  # lost inside a transaction
+            SchemaVersion.update(version=1).execute()
+        assert db.transaction_depth() == 0
+        assert SchemaVersion.get().version == SCHEMA_VERSION  # nothing of it was written
+    finally:
+        admin.close()
+        db.close()

@@ -10,14 +10,17 @@ import sys
 import textwrap
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from filehost_tui.engine.database import open_database
 from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
-from filehost_tui.engine.states import Status
+from filehost_tui.engine.states import IllegalTransition, Status
+from filehost_tui.errors import ErrorKind
 
 pytestmark = pytest.mark.both_databases
 
@@ -209,3 +212,86 @@ def test_sigkill_mid_writes_leaves_a_consistent_database_and_recover_frees_lease
     assert FileHostUpload.select().where(FileHostUpload.status == Status.UPLOADING).count() == 0
     assert FileHostUpload.select().count() == 500
     db.close()
+
+
+def test_a_reader_following_change_numbers_misses_no_commit_of_concurrent_writers(db):
+    """Workers claim and finish, a user pauses and resumes, while a reader follows changed_since
+    like the TUI: what it saw last of each row is the row's final state, and the per-host counts
+    equal the rows. On PostgreSQL writers commit side by side: a change number drawn before a
+    lower one became visible would be skipped by the reader for good."""
+    hosts = [f"h{n}" for n in range(4)]
+    with db.atomic():
+        item = Item.create(
+            path="/x", name="x", kind="file", total_size=1, file_count=1, fingerprint="f"
+        )
+        FileHostUpload.insert_many(
+            [{"item": item.id, "host_name": h, "volume": n} for h in hosts for n in range(60)]
+        ).execute()
+    store = QueueStore(db, host_limits=dict.fromkeys(hosts))
+    reads = QueueReads(db)
+    errors: list[BaseException] = []
+    seen: dict[int, str] = {}
+    workers_done = threading.Event()
+    seq = reads.last_change()
+
+    def guarded(body):
+        def run() -> None:
+            try:
+                body()
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        return threading.Thread(target=run)
+
+    def worker(host: str) -> None:
+        while (up := store.claim(host, host)) is not None:
+            store.progress(up.id, 1, up.lease)
+            try:
+                if up.id % 3:
+                    store.complete(up.id, f"http://127.0.0.1/{up.id}", None, lease=up.lease)
+                else:
+                    store.fail(up.id, ErrorKind.SERVER, "502", retryable=False, max_retries=0,
+                               base_delay=0, lease=up.lease)  # fmt: skip
+            except IllegalTransition:  # paused and resumed meanwhile: the new attempt finishes it
+                pass
+
+    def user() -> None:
+        n = 0
+        while not workers_done.is_set():
+            n += 1
+            try:
+                store.pause(n % 240 + 1)
+                store.resume(n % 240 + 1)
+            except IllegalTransition:
+                pass  # already finished
+
+    def reader() -> None:
+        nonlocal seq
+        while not workers_done.is_set():
+            rows, seq = reads.changed_since(seq)
+            seen.update((r.id, r.status) for r in rows)
+
+    threads = [guarded(lambda h=h: worker(h)) for h in hosts]
+    others = [guarded(user), guarded(reader)]
+    for t in threads + others:
+        t.start()
+    for t in threads:
+        t.join()
+    workers_done.set()
+    for t in others:
+        t.join()
+    assert errors == []
+    # what the user left pending or paused, a last claim finishes
+    for host in hosts:
+        while (up := store.claim(host, "last")) is not None:
+            store.complete(up.id, "http://127.0.0.1/last", None, lease=up.lease)
+    for row in FileHostUpload.select().where(FileHostUpload.status == Status.PAUSED):
+        store.resume(row.id)
+        up = store.claim(row.host_name, "last")
+        store.complete(up.id, "http://127.0.0.1/last", None, lease=up.lease)
+    rows, _ = reads.changed_since(seq)
+    seen.update((r.id, r.status) for r in rows)
+    truth = {r.id: r.status for r in FileHostUpload.select()}
+    assert seen == truth
+    assert set(truth.values()) <= {"completed", "failed"}
+    assert reads.counts() == dict(Counter((r.host_name, r.status) for r in FileHostUpload.select()))

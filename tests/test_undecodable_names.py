@@ -20,7 +20,17 @@ def undecodable(directory: Path, raw: bytes) -> Path:
     return directory / os.fsdecode(raw)
 
 
-def test_files_folders_and_titles_with_undecodable_bytes_are_queued_and_uploaded(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request) -> dict[str, str]:
+    """The environment that picks the database: none (SQLite in the home) or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return {}
+    return {"FILEHOST_TUI_DATABASE_URL": request.getfixturevalue("pg_url")}
+
+
+def test_files_folders_and_titles_with_undecodable_bytes_are_queued_and_uploaded(
+    tmp_path, database
+):
     data = tmp_path / "data"
     data.mkdir()
     file = undecodable(data, b"caf\xff.bin")
@@ -32,7 +42,7 @@ def test_files_folders_and_titles_with_undecodable_bytes_are_queued_and_uploaded
     plain.write_bytes(b"z" * 300)
     home = tmp_path / "home"
     with FakeHost("catbox") as fake:
-        env = base_url_env("catbox", fake)
+        env = {**base_url_env("catbox", fake), **database}
         adds = [
             cli(home, "add", str(file), "--host", "catbox", env=env),
             cli(home, "add", str(folder), "--host", "catbox", env=env),

@@ -15,6 +15,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    PostgresqlDatabase,
     TextField,
 )
 
@@ -25,18 +26,28 @@ def now() -> float:
     return time.time()
 
 
+# An undecodable path in PostgreSQL's text column: this prefix, then its bytes in hex. A stored path
+# is absolute (it starts with "/"), so nothing else starts so.
+HEX_PATH = "bytes:"
+
+
 class PathField(TextField):
     """A file system path kept byte for byte: one that is not valid UTF-8 (which SQLite text
-    cannot hold) is stored as a BLOB of its bytes, and read back as the same str."""
+    cannot hold) is stored as a BLOB of its bytes, and read back as the same str. PostgreSQL's
+    text column takes no BLOB: there it is HEX_PATH and the bytes in hex."""
 
     def db_value(self, value: object) -> object:
         if isinstance(value, str) and has_undecodable(value):
+            if isinstance(self.model._meta.database, PostgresqlDatabase):
+                return HEX_PATH + os.fsencode(value).hex()
             return os.fsencode(value)
         return super().db_value(value)
 
     def python_value(self, value: object) -> object:
         if isinstance(value, bytes):
             return os.fsdecode(value)
+        if isinstance(value, str) and value.startswith(HEX_PATH):
+            return os.fsdecode(bytes.fromhex(value[len(HEX_PATH) :]))
         return super().python_value(value)
 
 

@@ -37,6 +37,16 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
             **kwargs,
         )
 
+    def cursor(self, named_cursor: object = None):
+        """A connection the server dropped (restart, network loss, idle timeout) stays closed for
+        good in psycopg; outside a transaction the next statement opens a new one instead. The
+        statement that met the loss has raised already and is not sent again: it may have been
+        applied, and only its caller can tell whether to repeat it."""
+        conn = self._state.conn
+        if conn is not None and conn.closed and self.transaction_depth() == 0:
+            self.close()
+        return super().cursor(named_cursor)
+
     def execute_sql(self, sql: str, params: object = None):
         """The stores' hand-written SQL uses SQLite's `?` marks; psycopg's is `%s`."""
         if params and "?" in sql:

@@ -107,6 +107,7 @@ def test_add_records_this_machine_unless_told_and_assign_changes_it(tmp_path, sa
         (["assign", "1"], "one of the arguments --runner --anywhere is required"),
         (["assign", "x", "--anywhere"], "'x' is not an upload id"),
         (["add", "FILE", "--host", "catbox", "--runner", "a/b"], "is not a runner name"),
+        (["add", "FILE", "--host", "catbox", "--runner="], "is not a runner name"),
         (["add", "FILE", "--host", "catbox", "--runner", "a", "--anywhere"], "not allowed with"),
         (["run", "--name=-x"], "is not a runner name"),
         (["run", "--name", ""], "is not a runner name"),

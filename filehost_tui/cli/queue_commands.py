@@ -30,13 +30,11 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
                 f"host {host} has no server: set base_url under [hosts.{host}] in "
                 f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"
             )
-    runner = (
-        ANY_RUNNER
-        if args.anywhere
-        else check_name(args.runner, "--runner")
-        if args.runner
-        else None
-    )
+    runner = None  # this machine's runner
+    if args.anywhere:
+        runner = ANY_RUNNER
+    elif args.runner is not None:
+        runner = check_name(args.runner, "--runner")
     ids = ctx.control.add(_paths(args), args.host, name=args.name, runner=runner)
     stream_lines(
         printable(f"queued upload {u.id}: {u.item} -> {u.host}") + "\n"

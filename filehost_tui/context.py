@@ -37,6 +37,9 @@ class Context:
     paths: AppPaths
     db_url: str | None = None
     """--db URL, which wins over FILEHOST_TUI_DATABASE_URL and config.toml's database_url."""
+    own_database: bool = False
+    """SQLite under the home whatever database the user chose (the demo never touches a shared
+    queue)."""
 
     @cached_property
     def config(self) -> Config:
@@ -62,6 +65,8 @@ class Context:
     def database_url(self) -> str | None:
         """The shared PostgreSQL queue's URL, or None for SQLite under the home (see
         docs/architecture.md, 'Two databases')."""
+        if self.own_database:
+            return None
         return self.db_url or os.environ.get(DATABASE_URL_ENV) or self.config.database_url
 
     @cached_property

@@ -15,7 +15,12 @@ def test_headless_demo_uploads_everything_shows_a_retry_and_prints_links(tmp_pat
         capture_output=True,
         text=True,
         timeout=180,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        # a shared queue the user chose is not the demo's: it never connects there
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "FILEHOST_TUI_DATABASE_URL": "postgresql://u@127.0.0.1:1/nowhere",
+        },
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout

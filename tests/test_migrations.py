@@ -11,6 +11,7 @@ from filehost_tui.engine.database import SCHEMA_VERSION, open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.models import FileHostUpload, Item, SchemaVersion, UploadMetric
 from filehost_tui.engine.pg_database import open_pg_database
+from filehost_tui.engine.pg_schema import CLAIM_INDEX
 from tests.cli_support import cli
 
 # The schema as version 1 created it (commit fe5d1ed), copied verbatim.
@@ -153,8 +154,9 @@ def shape(db) -> dict[str, object]:
         indexes = sorted(
             (i.name, i.unique, tuple(i.columns))
             for i in db.get_indexes(table)
-            # primary keys: SQLite names only a text key's index, PostgreSQL every one
-            if i.name != "item_names"
+            # primary keys: SQLite names only a text key's index, PostgreSQL every one; the
+            # claim index is SQLite's (host_name, status, next_attempt_ts) with its implicit rowid
+            if i.name not in ("item_names", CLAIM_INDEX)
             and not i.name.endswith("_pkey")
             and not i.name.startswith("sqlite_autoindex")
         )

@@ -21,6 +21,7 @@ from filehost_tui.demo.fake_server import FakeHost
 from filehost_tui.engine.database import SCHEMA_VERSION
 from filehost_tui.engine.models import FileHostUpload, Item, SchemaVersion
 from filehost_tui.engine.pg_database import PgQueueDatabase, open_pg_database
+from filehost_tui.engine.pg_schema import CLAIM_INDEX
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, QueueReads, UploadFilter
 from filehost_tui.engine.queue_store import QueueStore
 from filehost_tui.errors import UserError
@@ -188,23 +189,21 @@ class _Seen(PgQueueDatabase):
         return super().execute_sql(sql, params)
 
 
-def seq_scans(db: _Seen, tables: tuple[str, ...]) -> list[str]:
-    """Each SELECT's plan with sequential scans priced out: a Seq Scan left over one of `tables`
-    means no index can answer it (on a few hundred rows the planner would scan anyway)."""
+def plans(db: _Seen) -> dict[str, str]:
+    """Each SELECT sent, with its plan when sequential scans are priced out: a Seq Scan left in
+    one means no index can answer it (on a few hundred rows the planner would scan anyway)."""
     statements = {
         (sql.replace("?", "%s"), params): None
         for sql, params in db.sent
         if sql.lstrip().upper().startswith("SELECT")
     }
     assert statements
-    found = []
-    conn = db.connection()
-    with conn.cursor() as cur:
+    found = {}
+    with db.connection().cursor() as cur:
         cur.execute("SET enable_seqscan = off")
         for sql, params in statements:
             cur.execute(f"EXPLAIN {sql}", params)
-            plan = "\n".join(row[0] for row in cur.fetchall())
-            found += [f"{sql}\n{plan}" for t in tables if f"Seq Scan on {t} " in plan]
+            found[sql] = "\n".join(row[0] for row in cur.fetchall())
         cur.execute("RESET enable_seqscan")
     return found
 
@@ -234,8 +233,16 @@ def test_claims_pages_and_hot_reads_search_an_index_on_postgresql(pg_url):
     reads.has_open(["alpha", "beta"], ["lease-1"])
     store.has_due("beta")
     store.next_due_ts("beta")
-    assert any("FOR UPDATE OF" in sql and "SKIP LOCKED" in sql for sql, _ in db.sent)
-    assert seq_scans(db, ("file_host_uploads", "items")) == []
+    found = plans(db)
+    scans = [
+        f"{sql}\n{plan}"
+        for sql, plan in found.items()
+        if "Seq Scan on file_host_uploads " in plan or "Seq Scan on items " in plan
+    ]
+    assert scans == []
+    (claim,) = [plan for sql, plan in found.items() if "SKIP LOCKED" in sql]
+    # the oldest due row straight from the index: no sort of the host's whole backlog
+    assert f"Index Scan using {CLAIM_INDEX} " in claim and "Sort" not in claim, claim
     db.close()
 
 

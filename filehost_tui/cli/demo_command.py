@@ -15,7 +15,7 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     from filehost_tui.runner import make_printer, run
 
     with demo_session(ctx.paths) as session:
-        demo = Context(session.paths)
+        demo = Context(session.paths, own_database=True)
         try:
             ids = session.queue(demo.queue)
             print(

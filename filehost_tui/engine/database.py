@@ -13,7 +13,7 @@ from pathlib import Path
 
 import peewee
 
-from filehost_tui.engine import scale_schema
+from filehost_tui.engine import pg_schema, scale_schema
 from filehost_tui.engine.migrations import MIGRATIONS
 from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
 from filehost_tui.errors import UserError
@@ -192,7 +192,8 @@ def migrate(db: peewee.Database, where: str, elsewhere: str, *, oldest: int = 1)
             raise UserError(f"{where} holds tables that are not filehost-tui's; {elsewhere}")
         with db.atomic():
             db.create_tables(ALL_MODELS)
-            scale_schema.install(db)
+            postgres = isinstance(db, peewee.PostgresqlDatabase)
+            (pg_schema if postgres else scale_schema).install(db)
             SchemaVersion.create(version=SCHEMA_VERSION)
         return
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()

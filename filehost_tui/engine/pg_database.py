@@ -7,7 +7,6 @@ by hand with SQLite's `?` marks.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import unquote, urlsplit
 
 import peewee
@@ -18,8 +17,6 @@ from filehost_tui.errors import UserError
 from filehost_tui.redact import redact_url, register_secret
 
 EXTRA_HINT = "pip install 'filehost-tui[postgres]'"
-# Any `?` outside quotes is a bound value: the stores' SQL has no `?` in literals or names.
-_QMARK = re.compile(r"\?")
 
 
 class PgQueueDatabase(peewee.PostgresqlDatabase):
@@ -48,9 +45,11 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
         return super().cursor(named_cursor)
 
     def execute_sql(self, sql: str, params: object = None):
-        """The stores' hand-written SQL uses SQLite's `?` marks; psycopg's is `%s`."""
+        """The stores' hand-written SQL uses SQLite's `?` marks; psycopg's is `%s`. Every `?` in
+        it is a mark: that SQL has none in literals or names (docs/architecture.md, 'Two
+        databases')."""
         if params and "?" in sql:
-            sql = _QMARK.sub("%s", sql)
+            sql = sql.replace("?", "%s")
         return super().execute_sql(sql, params)
 
 
@@ -59,8 +58,8 @@ def is_postgres(db: peewee.Database) -> bool:
 
 
 def check_url(url: str) -> None:
-    """A URL a user gave: its scheme and host are checked before anything connects; its password,
-    if any, is masked from then on in every log line and message."""
+    """A URL a user gave: its scheme, port and database name are checked before anything
+    connects; its password, if any, is masked from then on in every log line and message."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number

@@ -1,7 +1,8 @@
 """QueueStore: the only code that changes upload rows (docs/architecture.md, 'Transitions').
 
-Every status change runs in one IMMEDIATE transaction that re-reads the row, asks the state table for
-the target status and writes it; an illegal transition raises and changes nothing.
+Every status change runs in one IMMEDIATE transaction (on PostgreSQL, one that locks the row: see
+docs/architecture.md, 'Two databases') that re-reads the row, asks the state table for the target
+status and writes it; an illegal transition raises and changes nothing.
 """
 
 from __future__ import annotations

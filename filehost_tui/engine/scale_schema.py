@@ -9,23 +9,10 @@ from __future__ import annotations
 
 import peewee
 
-from filehost_tui.engine import pg_schema
-
-_STATEMENTS = (
-    # Every insert or update of an upload row takes the next change number: the TUI's once-a-second
-    # read asks only for rows above the last number it saw.
+# The indexes the read side needs; the same SQL on PostgreSQL (pg_schema.py).
+INDEXES = (
+    # The TUI's once-a-second read asks only for rows above the last change number it saw.
     "CREATE INDEX IF NOT EXISTS file_host_uploads_change_seq ON file_host_uploads (change_seq)",
-    """CREATE TRIGGER IF NOT EXISTS file_host_uploads_seq_insert AFTER INSERT ON file_host_uploads
-    BEGIN
-      UPDATE file_host_uploads SET change_seq =
-        (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM file_host_uploads) WHERE id = NEW.id;
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS file_host_uploads_seq_update AFTER UPDATE ON file_host_uploads
-    WHEN NEW.change_seq IS OLD.change_seq
-    BEGIN
-      UPDATE file_host_uploads SET change_seq =
-        (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM file_host_uploads) WHERE id = NEW.id;
-    END""",
     # Keyset pages of one host and status in queue order, and "queued since" as an id bound.
     """CREATE INDEX IF NOT EXISTS file_host_uploads_host_status_id
     ON file_host_uploads (host_name, status, id)""",
@@ -39,6 +26,22 @@ _STATEMENTS = (
     # without reading the table (a million metrics in well under a second).
     """CREATE INDEX IF NOT EXISTS upload_metrics_stats ON upload_metrics
     (host_name, end_ts, status, bytes_uploaded, duration_seconds, speed_kbps)""",
+)
+
+_STATEMENTS = (
+    *INDEXES,
+    # Every insert or update of an upload row takes the next change number.
+    """CREATE TRIGGER IF NOT EXISTS file_host_uploads_seq_insert AFTER INSERT ON file_host_uploads
+    BEGIN
+      UPDATE file_host_uploads SET change_seq =
+        (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM file_host_uploads) WHERE id = NEW.id;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS file_host_uploads_seq_update AFTER UPDATE ON file_host_uploads
+    WHEN NEW.change_seq IS OLD.change_seq
+    BEGIN
+      UPDATE file_host_uploads SET change_seq =
+        (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM file_host_uploads) WHERE id = NEW.id;
+    END""",
     """CREATE TABLE IF NOT EXISTS upload_counts (
       host_name TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,
       PRIMARY KEY (host_name, status)) WITHOUT ROWID""",
@@ -75,11 +78,9 @@ _STATEMENTS = (
 )
 
 
-def install(db: peewee.Database) -> None:
-    """Create what a new database needs (its tables already have change_seq)."""
-    if isinstance(db, peewee.PostgresqlDatabase):
-        pg_schema.install(db)
-        return
+def install(db: peewee.SqliteDatabase) -> None:
+    """Create what a new SQLite database needs (its tables already have change_seq); PostgreSQL's
+    form is pg_schema.install."""
     for sql in _STATEMENTS:
         db.execute_sql(sql)
 

@@ -270,7 +270,8 @@ def test_a_connection_the_server_dropped_is_opened_again_for_the_next_statement(
 
     def drop_connection() -> None:
         (pid,) = db.execute_sql("SELECT pg_backend_pid()").fetchone()
-        admin.execute_sql("SELECT pg_terminate_backend(%s)", (pid,))
+        # waits (up to 5 s) until the backend is gone, so the next statement surely meets the loss
+        admin.execute_sql("SELECT pg_terminate_backend(%s, 5000)", (pid,))
 
     try:
         drop_connection()

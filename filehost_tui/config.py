@@ -59,10 +59,18 @@ class TuiSettings:
 
 
 @dataclass(frozen=True)
+class RunnerSettings:
+    lease_seconds: float = 30.0
+    """How long a claimed upload stays a runner's without a renewal: after a runner dies, its
+    uploads go back to the queue this long after its last heartbeat."""
+
+
+@dataclass(frozen=True)
 class Config:
     hosts: dict[str, HostSettings] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     tui: TuiSettings = field(default_factory=TuiSettings)
+    runner: RunnerSettings = field(default_factory=RunnerSettings)
     links: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
     database_url: str | None = None
@@ -116,6 +124,7 @@ _LEAST = {
     "history_rows": 1,
     "max_file_size": 1,
     "split_size": 1,
+    "lease_seconds": 1,
 }  # other numbers: 0 or more
 
 
@@ -152,15 +161,11 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}; fix the file and run again") from None
 
-    unknown = set(raw) - {"hosts", "limits", "links", "ca_bundle", "database_url", "tui"}
+    known = {"hosts", "limits", "links", "ca_bundle", "database_url", "tui", "runner"}
+    unknown = set(raw) - known
     if unknown:
         key = sorted(unknown)[0]
-        raise _error(
-            path,
-            text,
-            key,
-            f"unknown key {key} (known: ca_bundle, database_url, hosts, limits, links, tui)",
-        )
+        raise _error(path, text, key, f"unknown key {key} (known: {', '.join(sorted(known))})")
     hosts_raw = raw.get("hosts", {})
     if not isinstance(hosts_raw, dict):
         raise _error(path, text, "hosts", "[hosts] must be a table of [hosts.ID] tables")
@@ -172,6 +177,9 @@ def load_config(path: Path) -> Config:
         _check_urls(settings, f"hosts.{host_id}", path, text)
     limits = Limits(**_check_table(raw.get("limits", {}), Limits, "limits", path, text))
     tui = TuiSettings(**_check_table(raw.get("tui", {}), TuiSettings, "tui", path, text))
+    runner = RunnerSettings(
+        **_check_table(raw.get("runner", {}), RunnerSettings, "runner", path, text)
+    )
     links = raw.get("links", {})
     if not isinstance(links, dict) or not all(isinstance(v, str) for v in links.values()):
         raise _error(path, text, "links", "[links] must map a format name to a template string")
@@ -186,6 +194,7 @@ def load_config(path: Path) -> Config:
         hosts=hosts,
         limits=limits,
         tui=tui,
+        runner=runner,
         links=links,
         ca_bundle=_ca_bundle(raw, path, text),
         database_url=database_url or None,

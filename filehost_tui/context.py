@@ -22,6 +22,7 @@ from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.pg_database import open_pg_database, pg_error
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.runners import RunnerRegistry
 from filehost_tui.engine.volumes import HostLimits
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.spec import SpecRegistry
@@ -92,6 +93,10 @@ class Context:
     @cached_property
     def reads(self) -> QueueReads:
         return QueueReads(self.db)
+
+    @cached_property
+    def runners(self) -> RunnerRegistry:
+        return RunnerRegistry(self.db)
 
     @cached_property
     def metrics(self) -> MetricsStore:

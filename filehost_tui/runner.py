@@ -22,6 +22,7 @@ from filehost_tui.engine.engine import Engine
 from filehost_tui.engine.eta import queue_eta
 from filehost_tui.engine.models import FileHostUpload
 from filehost_tui.engine.queue_reads import QueueReads
+from filehost_tui.engine.queue_store import ANY_RUNNER
 from filehost_tui.engine.states import Status
 from filehost_tui.printable import printable
 from filehost_tui.units import human_duration, human_speed
@@ -215,9 +216,11 @@ def make_printer(out: TextIO, as_json: bool) -> LinePrinter:
 def _announce(printer: LinePrinter, engine: Engine) -> None:
     waiting = engine.reads.hosts_waiting_outside(engine.enabled_hosts())
     if printer.as_json:
-        printer.emit_json({"event": "runner_started", "hosts_not_running": waiting})
+        printer.emit_json(
+            {"event": "runner_started", "runner": engine.name, "hosts_not_running": waiting}
+        )
         return
-    printer.line("runner started")
+    printer.line(f"runner started: {engine.name}")
     if waiting:
         printer.line(
             f"uploads for {', '.join(waiting)} wait: those hosts are disabled or unknown "
@@ -229,7 +232,9 @@ def _idle(engine: Engine) -> bool:
     """Nothing pending or uploading for a running host, and no paused row whose attempt is still
     collecting its link (rows are final before their event is emitted, so this is right even
     while a finished job's thread is still tidying up)."""
-    return not engine.reads.has_open(list(engine.hosts), engine.running_leases())
+    return not engine.reads.has_open(
+        list(engine.hosts), engine.running_leases(), (engine.name, ANY_RUNNER)
+    )
 
 
 def _summary(printer: LinePrinter, engine: Engine, final: bool = False) -> None:

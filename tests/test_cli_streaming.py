@@ -73,6 +73,7 @@ def test_status_json_keeps_its_document_and_filters_narrow_it(home, capsys):
         "volume", "volumes",  # added with split volumes
         "waiting_reason",  # added: why a pending upload cannot start (its host is disabled)
         "eta_s",  # added with the speed meter
+        "runner", "for_runner",  # added with runners by name
     }  # fmt: skip
 
     _, out, _ = run(home, capsys, "status", "--jsonl", "--state", "failed", "--host", "beta")

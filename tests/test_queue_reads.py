@@ -163,6 +163,11 @@ def test_an_older_database_gains_counts_change_numbers_and_name_search(tmp_path)
         "ALTER TABLE file_host_uploads DROP COLUMN volume_offset;"
         "CREATE UNIQUE INDEX file_host_uploads_item_id_host_name"
         " ON file_host_uploads (item_id, host_name);"
+        # schema 5's runners
+        "DROP INDEX file_host_uploads_host_name_status_runner_next_attempt_ts;"
+        "ALTER TABLE file_host_uploads DROP COLUMN runner;"
+        "ALTER TABLE file_host_uploads DROP COLUMN ran_by;"
+        "DROP TABLE runners;"
         "UPDATE schema_version SET version = 2;"
     )
     raw.commit()
@@ -245,6 +250,11 @@ def test_every_read_the_screen_and_the_cli_make_searches_an_index(tmp_path):
         store._check_not_queued([Path("/srv/new")], HOSTS)  # what `add` asks of every path
         store.has_due("alpha")
         store.next_due_ts("alpha")
+        # a named runner's: its own rows and anyone's, and max_connections over every runner
+        reads.has_open(["alpha", "beta"], ["lease-1"], ("box1", ""))
+        store.has_due("alpha", "box1")
+        store.next_due_ts("alpha", "box1")
+        store.claim("alpha", "plan", runner="box1", max_connections=2)
 
     assert_no_scan(hot_statements(tmp_path, run))
 

@@ -14,7 +14,7 @@ from filehost_tui.cli.demo_command import cmd_demo
 from filehost_tui.cli.hosts_command import cmd_hosts
 from filehost_tui.cli.login_command import cmd_login, cmd_logout
 from filehost_tui.cli.prune_command import add_prune_parser
-from filehost_tui.cli.queue_commands import cmd_add, cmd_control, cmd_links
+from filehost_tui.cli.queue_commands import cmd_add, cmd_assign, cmd_control, cmd_links
 from filehost_tui.cli.run_command import cmd_run
 from filehost_tui.cli.stats_command import cmd_stats
 from filehost_tui.cli.status_command import add_status_parser
@@ -74,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="upload to this host; repeat for several (see `filehost-tui hosts`)",
     )
     add.add_argument("--name", metavar="TITLE", help="the name to show (one path only)")
+    whose = add.add_mutually_exclusive_group()
+    whose.add_argument(
+        "--runner",
+        metavar="NAME",
+        help="the runner that uploads it (default: this machine's host name)",
+    )
+    whose.add_argument(
+        "--anywhere",
+        action="store_true",
+        help="any runner may upload it: the paths are valid on every runner (shared storage)",
+    )
     add.set_defaults(func=cmd_add)
 
     add_status_parser(sub)
@@ -92,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
                 help="let running uploads finish and start none of the rest (`resume` undoes it)",
             )
         ctl.set_defaults(func=cmd_control)
+
+    assign = sub.add_parser("assign", help="hand uploads to another runner")
+    assign.add_argument("ids", nargs="+", type=_upload_id, metavar="UPLOAD_ID")
+    to = assign.add_mutually_exclusive_group(required=True)
+    to.add_argument("--runner", metavar="NAME", help="the runner that takes them from now on")
+    to.add_argument("--anywhere", action="store_true", help="any runner may take them")
+    assign.set_defaults(func=cmd_assign)
 
     links = sub.add_parser("links", help="print links of completed uploads")
     links.add_argument(
@@ -113,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="process the queue without the TUI (headless)")
     run.add_argument("--until-idle", action="store_true", help="exit once nothing is pending")
     run.add_argument("--json", action="store_true", help="JSON lines instead of text lines")
+    run.add_argument(
+        "--name", metavar="NAME", help="this runner's name (default: the machine's host name)"
+    )
     run.set_defaults(func=cmd_run)
 
     add_prune_parser(sub)

@@ -11,6 +11,8 @@ from filehost_tui.config import env_key
 from filehost_tui.context import Context
 from filehost_tui.disabled_hosts import disabled_hosts, how_to_enable
 from filehost_tui.engine.queue_reads import UploadFilter
+from filehost_tui.engine.queue_store import ANY_RUNNER
+from filehost_tui.engine.runners import check_name
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.client import effective_bases
@@ -30,7 +32,12 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
                 f"host {host} has no server: set base_url under [hosts.{host}] in "
                 f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"
             )
-    ids = ctx.control.add(_paths(args), args.host, name=args.name)
+    runner = None  # this machine's runner
+    if args.anywhere:
+        runner = ANY_RUNNER
+    elif args.runner is not None:
+        runner = check_name(args.runner, "--runner")
+    ids = ctx.control.add(_paths(args), args.host, name=args.name, runner=runner)
     stream_lines(
         printable(f"queued upload {u.id}: {u.item} -> {u.host}") + "\n"
         for u in ctx.reads.rows_by_id(ids)
@@ -112,6 +119,25 @@ def _resent_note(upload_id: int, sending: dict[int, tuple[int, int]]) -> str:
         f"; the {human_size(sent)} sent so far is sent again on resume "
         "(`pause --drain` lets running uploads finish)"
     )
+
+
+def cmd_assign(ctx: Context, args: argparse.Namespace) -> int:
+    """`assign IDS --runner NAME | --anywhere`: who takes the next attempt of these uploads."""
+    runner = ANY_RUNNER
+    if not args.anywhere:
+        runner = check_name(args.runner, "--runner")
+        if not ctx.runners.known(runner):
+            known = ", ".join(r.name for r in ctx.runners.all()) or "none yet"
+            raise UserError(
+                f"no runner named {runner!r} has run on this database (known: {known}); "
+                f"start `filehost-tui run --name {runner}` first, or check the name"
+            )
+    ids = ctx.queue.select_ids(ids=args.ids)
+    ctx.control.assign(ids, runner)
+    to = f"runner {runner}" if runner else "any runner"
+    for upload_id in ids:
+        print(f"upload {upload_id}: assigned to {to}")
+    return 0
 
 
 def cmd_links(ctx: Context, args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from filehost_tui.disabled_hosts import (
     waiting_reason,
 )
 from filehost_tui.engine.eta import queue_eta, upload_eta, upload_shares
+from filehost_tui.engine.pg_database import is_postgres
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import UserError
@@ -89,6 +90,9 @@ def upload_dict(
         "waiting_reason": WAITING_DISABLED
         if u.status == "pending" and u.host in disabled
         else None,
+        # who holds or finished it, and who may take its next attempt (null: any runner)
+        "runner": u.ran_by or None,
+        "for_runner": u.runner or None,
     }
 
 
@@ -224,8 +228,26 @@ def _say_how_to_enable(ctx: Context, hosts: Collection[str]) -> None:
         )
 
 
+def _runners(ctx: Context) -> None:
+    """On a queue shared by several runners, who is there first (docs/architecture.md,
+    'Runners'): a stale one stopped beating without saying it stopped."""
+    runners = ctx.runners.all()
+    if not (is_postgres(ctx.db) or len(runners) > 1):
+        return
+    now = time.time()
+    for r in runners:
+        speed = f", {human_speed(r.bytes_per_s)}" if r.state == "running" else ""
+        print(
+            printable(
+                f"runner {r.name} on {r.machine}: {r.state}, {r.active} transfer(s){speed}, "
+                f"last heartbeat {max(0, round(now - r.heartbeat_ts))}s ago"
+            )
+        )
+
+
 def _attention_and_recent(ctx: Context) -> int:
     reads = ctx.reads
+    _runners(ctx)
     recent = reads.newest(UploadFilter(statuses=HISTORY), RECENT)[::-1]
     attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
     disabled = disabled_hosts(ctx.config)

@@ -12,8 +12,10 @@ from typing import Literal
 
 from filehost_tui.engine.archive_cache import sweep_archives
 from filehost_tui.engine.doorbell import ring
+from filehost_tui.engine.pg_runner import notify
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
+from filehost_tui.engine.runners import default_name
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.paths import AppPaths
 
@@ -28,11 +30,27 @@ class Control:
         self.keep_archives = keep_archives
 
     def add(
-        self, paths: Sequence[str | Path], hosts: Sequence[str], name: str | None = None
+        self,
+        paths: Sequence[str | Path],
+        hosts: Sequence[str],
+        name: str | None = None,
+        *,
+        runner: str | None = None,
     ) -> list[int]:
-        ids = self.queue.add(paths, hosts, name)
-        ring(self.paths)
+        """Queue paths for the runner named `runner`: by default this machine's, since the paths
+        are local to it; ANY_RUNNER for paths every runner can read (docs/architecture.md,
+        'Runners')."""
+        ids = self.queue.add(
+            paths, hosts, name, runner=default_name() if runner is None else runner
+        )
+        self._ring()
         return ids
+
+    def assign(self, upload_ids: Sequence[int], runner: str) -> int:
+        """Hand uploads to another runner (ANY_RUNNER: any), which may start them at once."""
+        changed = self.queue.assign(upload_ids, runner)
+        self._ring()
+        return changed
 
     def apply(self, action: UserAction, upload_ids: Iterable[int]) -> Iterator[tuple[int, Outcome]]:
         """Yield each upload's new status, or the refusal, as it happens, so a long selection
@@ -49,10 +67,15 @@ class Control:
                 changed = True
                 yield upload_id, status
         finally:
-            ring(self.paths)
+            self._ring()
             if action == "cancel" and changed:
                 # a cancelled item may be needed by no host any more: its archive goes now
                 sweep_archives(self.paths.archives_dir, keep_archives=self.keep_archives)
+
+    def _ring(self) -> None:
+        """Wake the runner on this machine, and on a shared database every runner."""
+        ring(self.paths)
+        notify(self.queue.db)
 
     def pause(self, upload_id: int) -> Status:
         return self._one("pause", upload_id)

@@ -18,7 +18,7 @@ from filehost_tui.engine.migrations import MIGRATIONS
 from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
 from filehost_tui.errors import UserError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -39,9 +39,12 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.host_runtime import HostRuntime, connection_count
 from filehost_tui.engine.metrics_store import SAMPLE_EVERY_S, MetricsStore
+from filehost_tui.engine.pg_database import is_postgres
+from filehost_tui.engine.pg_runner import PgDoorbell, PgNameLock
 from filehost_tui.engine.queue_reads import QueueReads
-from filehost_tui.engine.queue_store import ClaimedUpload, QueueStore
+from filehost_tui.engine.queue_store import ClaimedUpload, HostAtCapacity, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
+from filehost_tui.engine.runners import HEARTBEAT_EVERY_S, RunnerRegistry, default_name
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
@@ -58,6 +61,7 @@ DB_EVERY_S = 1.0  # uploaded_bytes written and the control plane read about once
 IDLE_WAKE_S = 30.0  # a sleeping connection thread re-checks the queue at least this often
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the connection thread tries again
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
+FULL_WAIT_S = 0.5  # a host whose connections other runners hold all is asked again after this
 
 Spawn = Callable[[Callable[[], None], str], None]
 
@@ -93,9 +97,14 @@ class Engine:
         sink: EventSink,
         spawn: Spawn | None = None,
         holder: Holder = "runner",
+        name: str | None = None,
     ) -> None:
         """`holder` says who drives this engine, so a process refused the runner lock is told
-        whether a runner or a TUI is uploading."""
+        whether a runner or a TUI is uploading; `name` is the runner's (default: the machine's
+        host name), which decides the uploads it may take (docs/architecture.md, 'Runners')."""
+        self.name = name or default_name()
+        # on SQLite the runner lock makes this the only runner; a shared database has others
+        self.shared = is_postgres(db)
         self.paths = paths
         self.config = config
         self.registry = registry
@@ -104,8 +113,11 @@ class Engine:
         self._spawn = spawn or _thread_spawn
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.queue = QueueStore(
-            db, host_limits=HostLimits(registry.specs, config, paths.account_limits)
+            db,
+            host_limits=HostLimits(registry.specs, config, paths.account_limits),
+            lease_seconds=config.runner.lease_seconds,
         )
+        self.runners = RunnerRegistry(db)
         self.reads = QueueReads(db)
         self.metrics = MetricsStore(db)
         self.control = Control(self.queue, paths, keep_archives=config.limits.keep_archives)
@@ -121,7 +133,8 @@ class Engine:
         self._free_slots = max(1, config.limits.max_concurrent)  # global slots, under _lock
         self._slot_wanted = False  # a connection thread found none free: wake all on a release
         self._runner_lock = RunnerLock(paths, holder)
-        self._doorbell: Doorbell | None = None
+        self._name_lock = PgNameLock(db, self.name) if self.shared else None
+        self._doorbell: Doorbell | PgDoorbell | None = None
         self._finished = threading.Event()  # set while no upload is running
         self._finished.set()
         self.unsaved = UnsavedOutcomes(paths.data_dir / "unsaved-links.json")
@@ -139,6 +152,12 @@ class Engine:
         # a loose credentials.toml stops the start, before any upload is claimed
         read_credentials_file(self.paths.credentials_file)
         self._runner_lock.acquire()
+        if self._name_lock is not None:
+            try:
+                self._name_lock.acquire()
+            except BaseException:
+                self._runner_lock.release()
+                raise
 
     def start(self) -> None:
         if not self._runner_lock.held:
@@ -146,12 +165,17 @@ class Engine:
         try:
             self._record_journal(self.unsaved.prepare_journal())
         except OSError as exc:
-            self._runner_lock.release()
+            self._release_locks()
             raise UserError(
                 f"cannot write {exc.filename or self.paths.data_dir}: {exc.strerror}; "
                 "free some space there and retry"
             ) from None
-        recovered = self.queue.recover(expired_only=False)
+        self.runners.started(self.name)
+        # what this runner's name held when its process died is its own to take back now; on a
+        # shared database another runner's live uploads are not
+        recovered = self.queue.recover(
+            expired_only=False, ran_by=self.name if self.shared else None
+        )
         if recovered:
             log.info("recovered %d interrupted upload(s): %s", len(recovered), recovered)
         swept = sweep_archives(
@@ -175,7 +199,9 @@ class Engine:
             h: [threading.Event() for _ in range(rt.max_connections)]
             for h, rt in self.hosts.items()
         }
-        self._doorbell = Doorbell(self.paths, self.wake)
+        self._doorbell = (
+            PgDoorbell(self.db, self.wake) if self.shared else Doorbell(self.paths, self.wake)
+        )
         for host_id, events in self._wake.items():
             for n, event in enumerate(events, 1):
                 self._spawn(
@@ -230,6 +256,13 @@ class Engine:
         self._finished.wait(timeout)
         if self._doorbell:
             self._doorbell.close()
+        if self._runner_lock.held:
+            self._guarded(self.runners.stopped, self.name)
+        self._release_locks()
+
+    def _release_locks(self) -> None:
+        if self._name_lock is not None:
+            self._name_lock.release()
         self._runner_lock.release()
 
     def enabled_hosts(self) -> list[str]:
@@ -330,6 +363,8 @@ class Engine:
                     else:
                         log.exception("worker for %s could not read the queue; retrying", host_id)
                     timeout = LOOP_ERROR_WAIT_S
+                if self.shared:  # a sleeping thread holds no server connection: many runners
+                    self.db.close()  # share one server's connection limit
                 wake.wait(timeout)
         finally:
             self.db.close()  # this thread's connection; the thread ends here
@@ -345,12 +380,18 @@ class Engine:
             return None
         # look before taking a global slot: idle hosts must not hold slots even briefly, or a
         # host with work would find none free and sleep as if the limit were reached
-        if look_first and not self.queue.has_due(host_id):
+        if look_first and not self.queue.has_due(host_id, self.name):
             return None
         if not self._take_slot():
             return None
         try:
-            claimed = self.queue.claim(host_id, self.owner)
+            claimed = self.queue.claim(
+                host_id, self.owner, runner=self.name, max_connections=runtime.max_connections
+            )
+        except HostAtCapacity:
+            runtime.full_until = time.time() + FULL_WAIT_S
+            self._give_slot()
+            return None
         except BaseException:
             self._give_slot()
             raise
@@ -409,7 +450,7 @@ class Engine:
             self._give_slot()
 
     def _sleep_for(self, host_id: str, runtime: HostRuntime) -> float:
-        due = self.queue.next_due_ts(host_id)
+        due = self.queue.next_due_ts(host_id, self.name)
         if due is None:
             return IDLE_WAKE_S
         due = max(due, runtime.claimable_at())
@@ -418,7 +459,8 @@ class Engine:
     # ---- ticker: progress, control plane, bandwidth -----------------------------------------
 
     def _ticker(self) -> None:
-        due = dict.fromkeys(("db", "sample", "recover"), time.monotonic())
+        due = dict.fromkeys(("db", "sample", "recover", "beat"), time.monotonic())
+        recover_every = min(RECOVER_EVERY_S, self.queue.lease_seconds)
         while not self._stopping.is_set():
             forced = self._tick_now.wait(TICK_S)
             self._tick_now.clear()
@@ -436,8 +478,11 @@ class Engine:
                 due["sample"] = now + SAMPLE_EVERY_S
                 self._guarded(self._sample_bandwidth)
             if now >= due["recover"]:
-                due["recover"] = now + RECOVER_EVERY_S
+                due["recover"] = now + recover_every
                 self._guarded(self._recover_expired)
+            if now >= due["beat"]:
+                due["beat"] = now + HEARTBEAT_EVERY_S
+                self._guarded(self.runners.heartbeat, self.name, len(jobs), self.meter.rate())
 
     def _write_unsaved(self) -> None:
         if not len(self.unsaved):

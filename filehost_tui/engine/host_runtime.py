@@ -41,6 +41,7 @@ class HostRuntime:
         self.max_connections = connection_count(spec, settings)
         self.backoff_until: float | None = None
         self.rate_limited_until = 0.0
+        self.full_until = 0.0  # max_connections were running on other runners: look again then
         self.auth_failing = False
         self._auth_failure: tuple[float, str] | None = None
 
@@ -99,8 +100,9 @@ class HostRuntime:
 
     def claimable_at(self) -> float:
         """A host that said "slow down" gets no new upload before its wait is over: claiming the
-        rest of its queue at once would only burn their retries too."""
-        return self.rate_limited_until
+        rest of its queue at once would only burn their retries too. A host whose connections
+        are all taken by other runners is asked again a little later."""
+        return max(self.rate_limited_until, self.full_until)
 
     def check_recent_auth_failure(self) -> None:
         """After the host refused the credentials, further uploads in the next minute fail at

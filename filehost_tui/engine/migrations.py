@@ -49,6 +49,22 @@ _VOLUMES = (
 )
 
 
+_RUNNER_COLUMNS = {
+    "runner": 'ALTER TABLE "file_host_uploads" ADD COLUMN "runner" VARCHAR(255) NOT NULL '
+    "DEFAULT ''",
+    "ran_by": 'ALTER TABLE "file_host_uploads" ADD COLUMN "ran_by" VARCHAR(255) NOT NULL '
+    "DEFAULT ''",
+}
+_RUNNERS = (
+    'CREATE INDEX IF NOT EXISTS "file_host_uploads_host_name_status_runner_next_attempt_ts" '
+    'ON "file_host_uploads" ("host_name", "status", "runner", "next_attempt_ts")',
+    'CREATE TABLE IF NOT EXISTS "runners" ("name" VARCHAR(255) NOT NULL PRIMARY KEY, '
+    '"machine" VARCHAR(255) NOT NULL, "pid" INTEGER NOT NULL, "started_ts" REAL NOT NULL, '
+    '"heartbeat_ts" REAL NOT NULL, "state" VARCHAR(255) NOT NULL, "active" INTEGER NOT NULL, '
+    '"bytes_per_s" REAL NOT NULL)',
+)
+
+
 def _run(statements: tuple[str, ...]) -> Callable[[peewee.SqliteDatabase], None]:
     def migrate(db: peewee.SqliteDatabase) -> None:
         for sql in statements:
@@ -57,9 +73,25 @@ def _run(statements: tuple[str, ...]) -> Callable[[peewee.SqliteDatabase], None]
     return migrate
 
 
+def _runners(db: peewee.Database) -> None:
+    """Columns only where missing, like scale_schema.migrate (a database some step of which was
+    undone by hand still walks it). Timestamps are DOUBLE PRECISION on PostgreSQL, whose REAL
+    keeps 7 digits (as its models)."""
+    have = {c.name for c in db.get_columns("file_host_uploads")}
+    for column, sql in _RUNNER_COLUMNS.items():
+        if column not in have:
+            db.execute_sql(sql)
+    real = "DOUBLE PRECISION" if isinstance(db, peewee.PostgresqlDatabase) else "REAL"
+    for sql in _RUNNERS:
+        db.execute_sql(sql.replace(" REAL ", f" {real} "))
+
+
 # version N -> the step that upgrades a database at version N-1 to N
 MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     2: _run(_METRICS_V2),  # upload_metrics by the original metrics table's column names
     3: scale_schema.migrate,  # change counter, per-host counts, name search, read indexes
     4: _run(_VOLUMES),  # uploads may be numbered volumes of their item
+    # runners by name; rows written before are anyone's (runner ''), see docs/architecture.md,
+    # 'Runners'
+    5: _runners,
 }

@@ -121,12 +121,19 @@ class FileHostUpload(BaseModel):
     volumes = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     # where this volume starts in the item's bytes
     volume_offset = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # the runner that may claim it, by name; "" = any runner (added --anywhere, or written before
+    # runners had names). See docs/architecture.md, 'Runners'.
+    runner = CharField(default="", constraints=[SQL("DEFAULT ''")])
+    # the runner that claimed it last: holds it while uploading, finished it after
+    ran_by = CharField(default="", constraints=[SQL("DEFAULT ''")])
 
     class Meta:
         table_name = "file_host_uploads"
         indexes = (
             (("item", "host_name", "volume"), True),
             (("host_name", "status", "next_attempt_ts"), False),
+            # a runner's claim: its own and anyone's due rows of one host, oldest first
+            (("host_name", "status", "runner", "next_attempt_ts"), False),
         )
 
 
@@ -169,4 +176,21 @@ class BandwidthSample(BaseModel):
         indexes = ((("ts", "host_name"), False),)
 
 
-ALL_MODELS = [SchemaVersion, Meta, Item, FileHostUpload, UploadMetric, BandwidthSample]
+class Runner(BaseModel):
+    """One runner by name: written when it starts and stops, and on its heartbeat (the engine's
+    tick, every few seconds), so every face on the database can show every runner."""
+
+    name = CharField(primary_key=True)
+    machine = CharField()  # the host name of the machine it runs on
+    pid = IntegerField()
+    started_ts = FloatField()
+    heartbeat_ts = FloatField()
+    state = CharField()  # "running" or "stopped"; a running one whose heartbeat is old is stale
+    active = IntegerField(default=0)  # transfers running at the last heartbeat
+    bytes_per_s = FloatField(default=0.0)
+
+    class Meta:
+        table_name = "runners"
+
+
+ALL_MODELS = [SchemaVersion, Meta, Item, FileHostUpload, UploadMetric, BandwidthSample, Runner]

@@ -78,6 +78,11 @@ def check_url(url: str) -> None:
 _URL_FORM = "write it as postgresql://USER@HOST:5432/DATABASE"
 
 
+# The first key of the advisory locks this program takes (the second is a hashed name), one per
+# kind, so that a host's and a runner's lock never meet.
+HOST_LOCK_CLASS = 7301  # claims of one host, across runners: held to the end of the claim
+RUNNER_LOCK_CLASS = 7302  # a runner's name: held on its own connection for the runner's life
+
 # The first schema version written to PostgreSQL: older layouts only ever existed on SQLite.
 OLDEST_VERSION = 4
 

@@ -27,7 +27,7 @@ CHUNK = 1000
 _COLUMNS = (
     "u.id, u.item_id, i.name, u.host_name, u.status, u.uploaded_bytes, u.total_bytes, "
     "u.retry_count, u.error_kind, u.error_message, u.download_url, u.next_attempt_ts, "
-    "u.file_id, u.created_ts, u.volume, u.volumes"
+    "u.file_id, u.created_ts, u.volume, u.volumes, u.runner, u.ran_by"
 )
 _FROM = "FROM file_host_uploads u JOIN items i ON i.id = u.item_id"
 OPEN_STATUSES = (Status.PENDING, Status.UPLOADING, Status.PAUSED)
@@ -53,6 +53,8 @@ class UploadRow(NamedTuple):
     created_ts: float = 0.0
     volume: int = 0  # 1..volumes for a slice of the item; 0 = the whole item
     volumes: int = 0
+    runner: str = ""  # the runner that may take it; "" = any runner
+    ran_by: str = ""  # the runner that claimed it last: holds it, or finished it
 
     @property
     def finished(self) -> bool:
@@ -217,17 +219,20 @@ class QueueReads:
         )
         return [r[0] for r in self.db.execute_sql(sql, (Status.PENDING.value, *hosts)).fetchall()]
 
-    def has_open(self, hosts: Sequence[str], held_leases: Sequence[str]) -> bool:
-        """A pending or uploading row of `hosts`, or a paused one whose attempt (one of
-        `held_leases`) is still collecting its link. Two index searches: an OR of both would
-        walk the whole table."""
+    def has_open(
+        self, hosts: Sequence[str], held_leases: Sequence[str], takers: Sequence[str] = ("",)
+    ) -> bool:
+        """A pending or uploading row of `hosts` that a runner may take whose own and anyone's
+        rows are `takers` (runner names), or a paused one whose attempt (one of `held_leases`)
+        is still collecting its link. Two index searches: an OR of both would walk the whole
+        table."""
         if not hosts:
             return False
         sql = (
             f"SELECT 1 FROM file_host_uploads WHERE host_name IN ({_marks(hosts)}) "
-            "AND status IN (?, ?) LIMIT 1"
+            f"AND status IN (?, ?) AND runner IN ({_marks(takers)}) LIMIT 1"
         )
-        args = (*hosts, Status.PENDING.value, Status.UPLOADING.value)
+        args = (*hosts, Status.PENDING.value, Status.UPLOADING.value, *takers)
         if self.db.execute_sql(sql, args).fetchone():
             return True
         if not held_leases:

@@ -21,6 +21,7 @@ import peewee
 from filehost_tui.engine.archive import fingerprint as folder_fingerprint
 from filehost_tui.engine.archive import folder_summary
 from filehost_tui.engine.models import FileHostUpload, Item
+from filehost_tui.engine.pg_database import HOST_LOCK_CLASS, is_postgres
 from filehost_tui.engine.states import Action, IllegalTransition, Status, target
 from filehost_tui.engine.volumes import HostLimit, volume_ranges
 from filehost_tui.engine.zip_stream import plan_folder
@@ -35,6 +36,7 @@ _CLAIM_COLUMNS = (
     FileHostUpload.volume, FileHostUpload.volumes, FileHostUpload.volume_offset,
     Item.id, Item.path, Item.name, Item.kind, Item.fingerprint,
 )  # fmt: skip
+ANY_RUNNER = ""  # the `runner` of an upload any runner may take (added --anywhere)
 MAX_BACKOFF_S = 600.0
 MAX_RETRY_AFTER_S = 3600.0
 
@@ -109,6 +111,10 @@ def file_fingerprint(path: Path) -> str:
     return hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
 
 
+class HostAtCapacity(Exception):
+    """The host's max_connections uploads are running already, counted over every runner."""
+
+
 class QueueStore:
     def __init__(
         self,
@@ -130,9 +136,15 @@ class QueueStore:
     # ---- adding work -------------------------------------------------------------------------
 
     def add(
-        self, paths: Sequence[str | Path], hosts: Sequence[str], name: str | None = None
+        self,
+        paths: Sequence[str | Path],
+        hosts: Sequence[str],
+        name: str | None = None,
+        *,
+        runner: str = ANY_RUNNER,
     ) -> list[int]:
-        """Queue each path for each host; validates everything first and writes nothing on bad input."""
+        """Queue each path for each host, for the runner named `runner` to take (ANY_RUNNER: any);
+        validates everything first and writes nothing on bad input."""
         if not paths:
             raise UserError("nothing to add: name at least one file or folder")
         if not hosts:
@@ -157,10 +169,10 @@ class QueueStore:
                 _check_fits(item, host, limit)
         with self.db.atomic():
             self._check_not_queued([item.path for item in items], hosts)
-            return self._insert_rows(items, limits)
+            return self._insert_rows(items, limits, runner)
 
     def _insert_rows(
-        self, items: Sequence[_NewItem], limits: Mapping[str, HostLimit | None]
+        self, items: Sequence[_NewItem], limits: Mapping[str, HostLimit | None], runner: str
     ) -> list[int]:
         """Rows for many paths in a few statements, 500 paths a statement (a statement a row
         made `add` of thousands of small files take seconds); ids in the order of items, then
@@ -182,7 +194,7 @@ class QueueStore:
             item_ids = {row.path: row.id for row in made}  # a path is in one add once
             uploads = [
                 dict(item=item_ids[str(i.path)], host_name=host, volume=volume, volumes=volumes,
-                     volume_offset=offset, total_bytes=length, created_ts=now)
+                     volume_offset=offset, total_bytes=length, created_ts=now, runner=runner)
                 for i in batch
                 for host, limit in limits.items()
                 for volume, volumes, offset, length in _volumes(i, limit)
@@ -277,18 +289,32 @@ class QueueStore:
 
     # ---- worker side ------------------------------------------------------------------------
 
-    def claim(self, host: str, owner: str) -> ClaimedUpload | None:
-        """Move the oldest due pending row of `host` to uploading with a lease, atomically.
+    def claim(
+        self,
+        host: str,
+        owner: str,
+        *,
+        runner: str = ANY_RUNNER,
+        max_connections: int | None = None,
+    ) -> ClaimedUpload | None:
+        """Move the oldest due pending row of `host` that runner `runner` may take to uploading
+        with a lease, atomically. With `max_connections`, raise HostAtCapacity instead when that
+        many uploads of the host already run, on any runner: the count and the claim are one
+        transaction (docs/architecture.md, 'Limits across runners').
 
         On SQLite this takes the write lock; on PostgreSQL it locks the row it takes and skips
-        rows other claimers hold. A caller polling an idle host asks has_due() first."""
-        due = self._due(host)
+        rows other claimers hold, and takes a lock per host for the count. A caller polling an
+        idle host asks has_due() first."""
         now = self.clock()
         lease = f"{owner}/{uuid.uuid4().hex[:12]}"
         with self.db.atomic():
-            row = self._locked(due, skip=True).first()
+            row = self._first_due(host, runner)
             if row is None:
                 return None
+            if max_connections is not None:
+                self._one_claim_per_host(host)
+                if self._running(host, now) >= max_connections:
+                    raise HostAtCapacity(host)
             self._write(
                 row,
                 Action.CLAIM,
@@ -296,6 +322,7 @@ class QueueStore:
                 lease_expires_ts=now + self.lease_seconds,
                 started_ts=now,
                 uploaded_bytes=0,
+                ran_by=runner,
             )
         item = row.item
         return ClaimedUpload(
@@ -315,13 +342,30 @@ class QueueStore:
             volume_offset=row.volume_offset,
         )
 
-    def has_due(self, host: str) -> bool:
-        """Whether `host` has a pending row that may be claimed now (a read, no lock)."""
-        return self._due(host, FileHostUpload.id).exists()
+    def has_due(self, host: str, runner: str = ANY_RUNNER) -> bool:
+        """Whether `host` has a pending row that runner `runner` may claim now (a read, no lock)."""
+        u = FileHostUpload
+        return (
+            u.select(u.id)
+            .where((u.host_name == host) & (u.status == Status.PENDING))
+            .where(u.runner.in_(_takers(runner)) & (u.next_attempt_ts <= self.clock()))
+            .exists()
+        )
 
-    def _due(self, host: str, *columns: peewee.Field) -> peewee.ModelSelect:
-        """Due rows of `host`, oldest first; only the columns a claim needs unless told (building
-        the SQL of every column costs more than running it, once per upload of small files)."""
+    def _first_due(self, host: str, runner: str) -> FileHostUpload | None:
+        """The oldest due row of `host` for `runner`: its own first and anyone's, each the first
+        row of one ordered index range (an OR of both would sort every due row)."""
+        rows = [
+            row
+            for name in _takers(runner)
+            if (row := self._locked(self._due(host, name), skip=True).first())
+        ]
+        return min(rows, key=lambda r: (r.next_attempt_ts, r.id), default=None)
+
+    def _due(self, host: str, runner: str, *columns: peewee.Field) -> peewee.ModelSelect:
+        """Due rows of `host` assigned to `runner`, oldest first; only the columns a claim needs
+        unless told (building the SQL of every column costs more than running it, once per
+        upload of small files)."""
         u = FileHostUpload
         return (
             u.select(*columns or _CLAIM_COLUMNS)
@@ -329,18 +373,41 @@ class QueueStore:
             .where(
                 (FileHostUpload.host_name == host)
                 & (FileHostUpload.status == Status.PENDING)
+                & (FileHostUpload.runner == runner)
                 & (FileHostUpload.next_attempt_ts <= self.clock())
             )
             .order_by(FileHostUpload.next_attempt_ts, FileHostUpload.id)
         )
 
-    def next_due_ts(self, host: str) -> float | None:
-        """When the next pending row of `host` becomes claimable (None when there is none)."""
+    def _one_claim_per_host(self, host: str) -> None:
+        """Claims of one host, on every runner, count and write one after another: on SQLite the
+        write lock does it; PostgreSQL takes a transaction-level advisory lock on the host."""
+        if is_postgres(self.db):
+            self.db.execute_sql(
+                "SELECT pg_advisory_xact_lock(?, hashtext(?))", (HOST_LOCK_CLASS, host)
+            )
+
+    def _running(self, host: str, now: float) -> int:
+        """Uploads of `host` running on any runner: uploading under a lease not yet expired."""
+        u = FileHostUpload
         return (
-            FileHostUpload.select(peewee.fn.MIN(FileHostUpload.next_attempt_ts))
-            .where((FileHostUpload.host_name == host) & (FileHostUpload.status == Status.PENDING))
+            u.select(peewee.fn.COUNT(u.id))
+            .where((u.host_name == host) & (u.status == Status.UPLOADING))
+            .where(u.lease_expires_ts > now)
             .scalar()
         )
+
+    def next_due_ts(self, host: str, runner: str = ANY_RUNNER) -> float | None:
+        """When the next pending row of `host` that `runner` may take becomes claimable (None
+        when there is none)."""
+        u = FileHostUpload
+        times = [
+            u.select(peewee.fn.MIN(u.next_attempt_ts))
+            .where((u.host_name == host) & (u.status == Status.PENDING) & (u.runner == name))
+            .scalar()
+            for name in _takers(runner)
+        ]
+        return min((t for t in times if t is not None), default=None)
 
     def set_archive(self, upload_id: int, zip_path: str | None, total_bytes: int) -> None:
         FileHostUpload.update(zip_path=zip_path, total_bytes=total_bytes).where(
@@ -430,16 +497,22 @@ class QueueStore:
             if row.status == Status.UPLOADING and lease in (None, row.lease_owner):
                 self._write(row, Action.REQUEUE, lease_owner=None, lease_expires_ts=None)
 
-    def recover(self, *, expired_only: bool = True, keep: Iterable[str] = ()) -> list[int]:
+    def recover(
+        self, *, expired_only: bool = True, keep: Iterable[str] = (), ran_by: str | None = None
+    ) -> list[int]:
         """Return rows stuck in `uploading` (their runner died) to pending. Without `expired_only`,
-        every leased row is taken back: only safe for the process holding the runner lock. Rows
-        whose lease is in `keep` stay: their outcome is known and waits to be written."""
+        every leased row is taken back: only safe for the process holding the runner lock; with
+        `ran_by` too, only those of that runner (the one holding its name). Rows whose lease is
+        in `keep` stay: their outcome is known and waits to be written."""
         now = self.clock()
         cond = FileHostUpload.status == Status.UPLOADING
+        expired = FileHostUpload.lease_expires_ts.is_null() | (
+            FileHostUpload.lease_expires_ts < now
+        )
         if expired_only:
-            cond &= FileHostUpload.lease_expires_ts.is_null() | (
-                FileHostUpload.lease_expires_ts < now
-            )
+            cond &= expired
+        elif ran_by is not None:
+            cond &= expired | (FileHostUpload.ran_by == ran_by)
         kept = list(keep)
         if kept:
             cond &= FileHostUpload.lease_owner.not_in(kept)
@@ -519,6 +592,16 @@ class QueueStore:
             known = ", ".join(sorted(self.host_limits)) or "none"
             raise UserError(f"unknown host {host!r}; known hosts: {known}")
         return selected
+
+    def assign(self, upload_ids: Sequence[int], runner: str) -> int:
+        """Hand uploads to the runner named `runner` (ANY_RUNNER: to any runner). Only who claims
+        the next attempt changes: a running attempt goes on where it runs."""
+        u = FileHostUpload
+        changed = 0
+        for start in range(0, len(upload_ids), 500):
+            page = list(upload_ids[start : start + 500])
+            changed += u.update(runner=runner).where(u.id.in_(page)).execute()
+        return changed
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -603,3 +686,8 @@ class QueueStore:
         for key, value in changes.items():
             setattr(row, key, value)
         return new
+
+
+def _takers(runner: str) -> tuple[str, ...]:
+    """The `runner` values of rows the runner named `runner` may claim: its own and anyone's."""
+    return (runner, ANY_RUNNER) if runner != ANY_RUNNER else (ANY_RUNNER,)

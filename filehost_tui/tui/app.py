@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from filehost_tui.config import save_setting
 from filehost_tui.engine.events import Event
 from filehost_tui.engine.runner_lock import runner_pid
+from filehost_tui.engine.runners import RunnerRegistry
 from filehost_tui.errors import UserError
 from filehost_tui.tui.bindings import KEYS, app_bindings, key_display, palette_action
 from filehost_tui.tui.messages import (
@@ -26,6 +27,7 @@ from filehost_tui.tui.messages import (
     EngineStopped,
     Live,
     QueueRead,
+    RunnersRead,
     to_message,
 )
 from filehost_tui.tui.queue_view import changed_rows, host_summaries, load_window
@@ -211,6 +213,7 @@ class FilehostApp(App[int]):
             and runner_pid(self.session.paths) is None
         ):
             self.post_message(EngineReady(error="the runner stopped", runner_pid=None))
+        self.main.post_message(RunnersRead(RunnerRegistry(self.session.db).all(now), now))
         self.main.post_message(QueueRead(rows, hosts, live, speeds, now, full, seq))
 
     @work(thread=True, exclusive=True, group="bandwidth-read", exit_on_error=False)

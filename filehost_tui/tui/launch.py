@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def build_session(ctx: Context) -> TuiSession:
     from filehost_tui.engine.control import Control
     from filehost_tui.engine.engine import Engine, engine_threads
+    from filehost_tui.engine.pg_database import is_postgres
     from filehost_tui.engine.runner_lock import runner_pid
     from filehost_tui.tui.session import TuiSession
 
@@ -42,6 +43,7 @@ def build_session(ctx: Context) -> TuiSession:
         engine_factory=engine_factory,
         engine_threads=engine_threads(ctx.registry, ctx.config),
         warnings=tuple(ctx.registry.errors),
+        show_runners=is_postgres(ctx.db) or len(ctx.runners.all()) > 1,
     )
 
 

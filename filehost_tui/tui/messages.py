@@ -22,6 +22,7 @@ from filehost_tui.engine.events import (
     UploadProgress,
     UploadStarted,
 )
+from filehost_tui.engine.runners import RunnerInfo
 from filehost_tui.tui.queue_view import HostSummary, UploadRow
 from filehost_tui.tui.widgets.bandwidth import Span
 
@@ -107,6 +108,15 @@ class QueueRead(Message, bubble=False):
         self.full = full
         self.seq = seq
         """The change number the rows are current to: the next read asks for rows after it."""
+
+
+class RunnersRead(Message, bubble=False):
+    """Every runner on the database, read with the queue (posted from a thread worker)."""
+
+    def __init__(self, runners: list[RunnerInfo], now: float) -> None:
+        super().__init__()
+        self.runners = runners
+        self.now = now
 
 
 class HistoryRead(Message, bubble=False):

@@ -98,6 +98,8 @@ def search_history(text: str, now: float, limit: int) -> list[UploadRow]:
             statuses = found if statuses is None else statuses & found
         elif sep and field == "since" and parse_age(value) is not None:
             since = now - parse_age(value)
+        elif sep and field == "runner":
+            continue  # no index: the table's own filter keeps that runner's rows
         elif len(word) >= 3:
             names.append(word)
     if wanted_hosts == set() or statuses == set():

@@ -10,9 +10,9 @@ from filehost_tui.tui.queue_view import UploadRow
 
 @dataclass(frozen=True)
 class RowFilter:
-    """`text` is words that must all match: `host:ID`, `status:NAME` (prefixes allowed),
-    `since:7d` (queued in the last 7 days, counted from `now`), or plain words found in the item
-    name, host or status."""
+    """`text` is words that must all match: `host:ID`, `status:NAME`, `runner:NAME` (prefixes
+    allowed), `since:7d` (queued in the last 7 days, counted from `now`), or plain words found in
+    the item name, host or status."""
 
     text: str = ""
     hide_finished: bool = False
@@ -28,6 +28,11 @@ class RowFilter:
                     return False
             elif sep and field == "status":
                 if not row.status.startswith(value):
+                    return False
+            elif sep and field == "runner":  # holds or finished it, or may take it
+                if not (
+                    row.ran_by.lower().startswith(value) or row.runner.lower().startswith(value)
+                ):
                     return False
             elif sep and field == "since" and parse_age(value) is not None:
                 if row.created_ts < self.now - parse_age(value):

@@ -59,6 +59,9 @@ class TuiSession:
     """Seconds between updates of the table from engine progress events (see progress_throttle)."""
     ui_clock: Callable[[], float] = field(default=time.monotonic)
     """Paces the table's progress updates; tests pass a clock they advance by hand."""
+    show_runners: bool = False
+    """The queue is shared by several runners (PostgreSQL, or more than one name has run on it):
+    the main screen shows the runners panel and a runner column."""
 
     @property
     def disabled_hosts(self) -> frozenset[str]:

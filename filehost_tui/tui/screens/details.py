@@ -47,6 +47,8 @@ class UploadDetails:
     """What the user must do before this upload can start (its host is disabled), or None."""
     volume: int = 0
     volumes: int = 0
+    runner: str = ""
+    """On a shared queue: the runner that holds or finished it, else the one it waits for."""
 
     @classmethod
     def from_row(
@@ -82,6 +84,7 @@ class UploadDetails:
             to_start=to_start,
             volume=u.volume,
             volumes=u.volumes,
+            runner=u.ran_by or u.runner,
         )
 
     def _volume_text(self) -> str:
@@ -113,6 +116,7 @@ class UploadDetails:
             ("path", self.path),
             *([("volume", self._volume_text())] if self.volumes else []),
             ("host", self.host),
+            *([("runner", self.runner)] if self.runner else []),
             ("status", f"waiting: {WAITING_DISABLED}" if self.to_start else self.status),
             ("progress", f"{progress} {pct}{self._resend_note()}".strip()),
             ("attempts", attempts_text(self.attempts)),

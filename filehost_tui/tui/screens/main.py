@@ -34,6 +34,7 @@ from filehost_tui.tui.messages import (
     Live,
     ProgressUpdated,
     QueueRead,
+    RunnersRead,
     UploadChanged,
 )
 from filehost_tui.tui.progress_throttle import ProgressThrottle
@@ -56,6 +57,7 @@ from filehost_tui.tui.session import TuiSession
 from filehost_tui.tui.widgets.bandwidth import BandwidthPanel
 from filehost_tui.tui.widgets.filter_bar import FilterBar
 from filehost_tui.tui.widgets.hosts_panel import HostsPanel
+from filehost_tui.tui.widgets.runners_panel import RunnersPanel
 from filehost_tui.tui.widgets.uploads_table import UploadsTable
 
 if TYPE_CHECKING:
@@ -99,9 +101,12 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header(icon="⇡")
         yield HostsPanel(id="hosts")
+        yield RunnersPanel(id="runners")
         yield BandwidthPanel(id="bandwidth")
         yield FilterBar(id="filter")
-        yield UploadsTable(self.clock, self.session.disabled_hosts, id="uploads")
+        yield UploadsTable(
+            self.clock, self.session.disabled_hosts, runners=self.session.show_runners, id="uploads"
+        )
         yield Footer(compact=True)
 
     @property
@@ -110,6 +115,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(FilterBar).display = False
+        self.query_one(RunnersPanel).display = self.session.show_runners
         self.table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -162,6 +168,12 @@ class MainScreen(Screen):
         self.query_one(BandwidthPanel).show_eta(queue_eta(left, self.host_speed))
         if _key_state(table.selected_row()) != selected:
             self.refresh_bindings()  # the footer is rebuilt: only when the keys' state changed
+
+    def on_runners_read(self, message: RunnersRead) -> None:
+        panel = self.query_one(RunnersPanel)
+        panel.display = self.session.show_runners or len(message.runners) > 1
+        panel.show(message.runners, message.now)
+        self.table.set_runner_states({r.name: r.state for r in message.runners})
 
     def _live_from_db(self, message: QueueRead) -> dict[int, Live]:
         """Attached mode: speed from how far uploaded_bytes moved since the last read."""

@@ -39,8 +39,10 @@ COLUMNS = (
     ("retries", "R"),
     ("tail", "link / error"),
 )
+RUNNER_COLUMN = ("runner", "runner")  # after host, on a queue shared by several runners
 FIXED = {
     "host": 10,
+    "runner": 8,
     "status": STATUS_WIDTH,
     "pct": 4,
     "size": 6,
@@ -48,9 +50,9 @@ FIXED = {
     "eta": 5,
     "retries": 1,
 }
-WIDE_ONLY = ("size", "retries")
-"""Left out below WIDE_FROM columns, so the item name keeps room at 80 (size and retries are in
-the details)."""
+WIDE_ONLY = ("size", "retries", "runner")
+"""Left out below WIDE_FROM columns, so the item name keeps room at 80 (the details show all three;
+a pending row waiting for a runner that is not running says so in its link/error cell)."""
 WIDE_FROM = 100
 TAIL_WIDTH = (12, 40)
 """The link/error column: at least `…/f/abc123`, at most what a long link needs; the item name
@@ -114,6 +116,13 @@ def render_cells(
     )
 
 
+def runner_cell(row: UploadRow) -> str:
+    """Who holds or finished it; for one waiting, the runner that may take it (`any`: every one)."""
+    if row.ran_by and row.status != "pending":
+        return printable(row.ran_by)
+    return printable(row.runner) if row.runner else "any"
+
+
 class UploadsTable(DataTable):
     BINDINGS = table_bindings()
 
@@ -121,12 +130,21 @@ class UploadsTable(DataTable):
         """The cursor tried to go above the top row: older history is wanted."""
 
     def __init__(
-        self, clock: Callable[[], float], disabled_hosts: Collection[str] = (), **kwargs
+        self,
+        clock: Callable[[], float],
+        disabled_hosts: Collection[str] = (),
+        *,
+        runners: bool = False,
+        **kwargs,
     ) -> None:
+        """`runners`: show which runner holds or may take each upload (a shared queue)."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.clock = clock
         self.disabled_hosts = disabled_hosts
         """Hosts config.toml turns off: their pending rows say they wait."""
+        self.all_columns = (*COLUMNS[:2], RUNNER_COLUMN, *COLUMNS[2:]) if runners else COLUMNS
+        """Every column a row has a cell for; the width decides which are laid out."""
+        self.runner_states: dict[str, str] = {}
         self.known: dict[int, UploadRow] = {}
         self.live: dict[int, Live] = {}
         self.row_filter = RowFilter()
@@ -148,7 +166,7 @@ class UploadsTable(DataTable):
         every other free cell."""
         if not width and self.columns:
             return
-        shown = tuple(k for k, _ in COLUMNS if width >= WIDE_FROM or k not in WIDE_ONLY)
+        shown = tuple(k for k, _ in self.all_columns if width >= WIDE_FROM or k not in WIDE_ONLY)
         if shown != self._shown:
             self._relayout(columns=shown)
         padding = 2 * self.cell_padding * len(shown)
@@ -164,7 +182,8 @@ class UploadsTable(DataTable):
         self.refresh()
 
     def _shown_cells(self, cells: Cells) -> list[str | Text | Tail]:
-        return [c for (key, _), c in zip(COLUMNS, cells, strict=True) if key in self._shown]
+        shown = self._shown
+        return [c for (key, _), c in zip(self.all_columns, cells, strict=True) if key in shown]
 
     # ---- reading the table ------------------------------------------------------------------
 
@@ -227,7 +246,7 @@ class UploadsTable(DataTable):
             row = self.known[upload_id]
             if upload_id in self._cells or not self.row_filter.matches(row):
                 continue  # the filter changed while it waited
-            cells = render_cells(row, self.live.get(upload_id), now, self.disabled_hosts)
+            cells = self._render(row, now)
             self._cells[upload_id] = cells
             self.add_row(*self._shown_cells(cells), key=str(upload_id))
 
@@ -255,14 +274,40 @@ class UploadsTable(DataTable):
         row = self.known.get(upload_id)
         if old is None or row is None:
             return
-        cells = render_cells(row, self.live.get(upload_id), now, self.disabled_hosts)
+        cells = self._render(row, now)
         if cells == old:
             return
         self._cells[upload_id] = cells
         key = str(upload_id)
-        for (column, _), before, after in zip(COLUMNS, old, cells, strict=True):
+        for (column, _), before, after in zip(self.all_columns, old, cells, strict=True):
             if before != after and column in self._shown:
                 self.update_cell(key, column, after)
+
+    def _render(self, row: UploadRow, now: float) -> Cells:
+        cells = render_cells(row, self.live.get(row.id), now, self.disabled_hosts)
+        if len(self.all_columns) == len(COLUMNS):
+            return cells
+        return (*cells[:2], runner_cell(row), *cells[2:-1], self._waiting(row) or cells[-1])
+
+    def _waiting(self, row: UploadRow) -> Text | None:
+        """A pending upload that only a runner which is not running may take waits for it."""
+        if (
+            row.status == "pending"
+            and row.runner
+            and self.runner_states.get(row.runner) != "running"
+        ):
+            return Text(f"waiting for runner {printable(row.runner)}", style="yellow")
+        return None
+
+    def set_runner_states(self, states: dict[str, str]) -> None:
+        """Runners' states changed: pending rows may now wait for a runner, or no longer."""
+        if states == self.runner_states:
+            return
+        self.runner_states = dict(states)
+        now = self.clock()
+        for upload_id, row in self.known.items():
+            if row.status == "pending":
+                self._update(upload_id, now)
 
     def action_cursor_up(self) -> None:
         if self.cursor_row == 0:
@@ -309,7 +354,7 @@ class UploadsTable(DataTable):
         self.clear(columns=columns is not None)
         if columns is not None:
             self._shown = columns
-            for key, label in COLUMNS:
+            for key, label in self.all_columns:
                 if key in columns:
                     self.add_column(label, key=key, width=FIXED.get(key, TAIL_WIDTH[0]))
         self._cells.clear()

@@ -71,7 +71,7 @@ def test_login_remembers_the_limit_its_check_reported(tmp_path, capsys, monkeypa
         monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
         code, out, err = run_main(capsys, home, "login", "rapidgator")
     assert code == 0, err
-    assert "max file 390.6 KiB" in out
+    assert "max file 391KiB" in out
     assert read_account_limits(paths.account_limits) == {"rapidgator": SPLIT}
     assert run_main(capsys, home, "add", str(movie(tmp_path)[0]), "--host", "rapidgator")[0] == 0
     assert [r.volumes for r in FileHostUpload.select()] == [3, 3, 3]
@@ -109,7 +109,7 @@ def test_an_upload_queued_before_the_account_check_fails_before_sending_and_says
     row = FileHostUpload.get()
     assert (row.status, row.error_kind) == ("failed", "too_large")
     assert row.error_message == (
-        f"781.3 KiB is over rapidgator's limit of 390.6 KiB (from its last account check); "
+        f"781KiB is over rapidgator's limit of 391KiB (from its last account check); "
         f"set split_size = {SPLIT} under [hosts.rapidgator] in config.toml, then cancel "
         f"upload {row.id} and add {path} again to send it as volumes"
     )
@@ -153,7 +153,7 @@ def test_with_split_files_off_a_file_over_the_limit_is_refused_at_add(tmp_path, 
     assert code == 2 and out == ""
     assert err.count("\n") == 1
     assert (
-        f"{path}: 781.3 KiB is over catbox's limit of 390.6 KiB (max_file_size in config.toml) and "
+        f"{path}: 781KiB is over catbox's limit of 391KiB (max_file_size in config.toml) and "
         "split_files = false under [limits] in config.toml; pick another host, or remove that "
         "line to send it as volumes"
     ) in err

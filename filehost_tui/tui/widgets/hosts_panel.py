@@ -21,7 +21,7 @@ from filehost_tui.tui.queue_view import HostSummary
 
 NAME_WIDTH = 10
 HEADER = (
-    f"{'host':<{NAME_WIDTH}} {'active transfers':<18} {'speed':>8} "
+    f"{'host':<{NAME_WIDTH}} {'active transfers':<18} {'speed':>8}{'ETA':>6}"
     f"{'act':>4} {'que':>4} {'done':>4} {'fail':>4}"
 )
 LAYOUT = ("name", "bar", "speed", "eta", "counts", "marker")

@@ -296,7 +296,7 @@ class UploadsTable(DataTable):
             and row.runner
             and self.runner_states.get(row.runner) != "running"
         ):
-            return Text(f"waiting for runner {printable(row.runner)}", style="yellow")
+            return head(f"waiting for runner {printable(row.runner)}", style="yellow")
         return None
 
     def set_runner_states(self, states: dict[str, str]) -> None:

@@ -134,15 +134,20 @@ async def test_a_refused_start_says_what_to_do_first_and_cuts_the_rest_with_an_e
     assert header.rstrip().endswith("…")
 
 
-async def test_help_lines_that_do_not_fit_end_in_an_ellipsis(app):
+async def test_help_lines_fit_80_columns_and_a_narrower_screen_cuts_them_with_an_ellipsis(app):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
-        lines = screen_lines(app)
+        wide = screen_lines(app)
+        await pilot.resize_terminal(60, 24)
+        await settle(pilot)
+        narrow = screen_lines(app)
 
-    details = next(line for line in lines if "Details: the full error" in line)
-    assert "…" in details
+    details = next(line for line in wide if "Details: full error" in line)
+    assert "Details: full error, link, times, attempts" in details and "…" not in details
+    details = next(line for line in narrow if "Details: full" in line)
+    assert "…" in details and "attempts" not in details
 
 
 def render(renderable, width: int) -> str:

@@ -16,8 +16,7 @@ def quit_active(count: int, sent: int) -> str:
     noun = "upload is" if count == 1 else "uploads are"
     return (
         f"{count} {noun} running ({fmt.size(sent)} sent). Quit now? They stop and go back to the "
-        f"queue; unless they finish first, the next start sends them again from the beginning "
-        f"({NOT_RESUMABLE})."
+        f"queue, and the next start sends them again from the beginning ({NOT_RESUMABLE})."
     )
 
 

@@ -73,7 +73,7 @@ NEEDS_ROW = {
 
 ALL_DONE = {
     "pause_all": "paused {} upload(s)",
-    "drain_all": "paused {} waiting upload(s); the running ones finish",
+    "drain_all": "paused {} waiting upload(s); running ones finish",
     "resume_all": "resumed {} upload(s)",
 }
 

@@ -348,7 +348,8 @@ class UploadJob:
 
     @staticmethod
     def _persist(write: Callable[[], T]) -> T:
-        """Wait out a database locked past its busy timeout; a full disk is not waited for here."""
+        """Wait out a database locked past its busy timeout or a connection the server dropped;
+        a full disk is not waited for here."""
         for wait in PERSIST_WAITS_S:
             try:
                 return write()
@@ -356,7 +357,7 @@ class UploadJob:
                 if is_disk_full(exc):
                     raise
                 log.warning(
-                    "database busy while finishing an upload (%s); retrying in %ss", exc, wait
+                    "the database did not take an upload's outcome (%s); retrying in %ss", exc, wait
                 )
                 time.sleep(wait)
         return write()

@@ -62,6 +62,8 @@ IDLE_WAKE_S = 30.0  # a sleeping connection thread re-checks the queue at least 
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the connection thread tries again
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
 FULL_WAIT_S = 0.5  # a host whose connections other runners hold all is asked again after this
+FULL_HINT = "free some disk space"
+UNREACHABLE_HINT = "check that the database server runs and this machine reaches it"
 
 Spawn = Callable[[Callable[[], None], str], None]
 
@@ -243,7 +245,10 @@ class Engine:
             if shown == self._trouble_shown:
                 return
             self._trouble_shown = shown
-        self.emit(DatabaseTrouble(*shown) if shown else DatabaseTrouble(None, 0))
+        if shown is None:
+            self.emit(DatabaseTrouble(None, 0))
+        else:
+            self.emit(DatabaseTrouble(*shown, hint=UNREACHABLE_HINT if self.shared else FULL_HINT))
 
     def stop(self, timeout: float = 10.0) -> None:
         """Abort running transfers, give them back to the queue, and wait for the threads."""

@@ -57,8 +57,8 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
     def _connect(self):
         """A server that refused or did not answer is tried again after a wait that grows
         (RECONNECT_WAITS_S), shared by every thread of the process: meanwhile a statement that
-        needs a new connection raises DatabaseUnreachable at once (docs/architecture.md, 'When a
-        runner loses the database')."""
+        needs a new connection raises DatabaseUnreachable at once.
+        See docs/architecture.md, 'When a runner loses the database'."""
         with self._reach_lock:
             if self._failed_connects:
                 now = time.monotonic()

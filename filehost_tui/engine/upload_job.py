@@ -134,6 +134,10 @@ class UploadJob:
             url, file_id, seconds = self._transfer(path, filename)
         except UploadError as exc:
             self._failed(exc)
+        except peewee.OperationalError as exc:  # before a byte was sent: not the upload's fault
+            log.warning("upload %s: the database went away (%s); giving it back", job.id, exc)
+            requeue = partial(e.queue.requeue, job.id, lease=job.lease)
+            self._record(Outcome(job.id, job.lease, [requeue]))
         except Exception as exc:  # a bug must not kill the worker or strand the row
             log.exception("upload %s failed unexpectedly", job.id)
             self._failed(

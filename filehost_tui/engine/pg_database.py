@@ -53,6 +53,7 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
         self._failed_connects = 0
         self._next_connect = 0.0
         self._unreachable = ""
+        self._reached = False  # a first connection that fails is the caller's one-line error
 
     def _connect(self):
         """A server that refused or did not answer is tried again after a wait that grows
@@ -68,6 +69,8 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
         try:
             conn = super()._connect()
         except Exception as exc:
+            if not self._reached:
+                raise
             reason = _scrub(" ".join(str(exc).split()), self.database)
             with self._reach_lock:
                 wait = self._wait()
@@ -78,6 +81,7 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
             raise
         with self._reach_lock:
             failed, self._failed_connects = self._failed_connects, 0
+            self._reached = True
         if failed:
             log.info("reached the database again after %d failed attempt(s)", failed)
         return conn

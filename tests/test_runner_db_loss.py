@@ -64,6 +64,12 @@ def outage(pg_server):
     o.close()
 
 
+def unique(name: str) -> str:
+    """Runner names are advisory locks of the whole database, not of a test's schema: runs of
+    these tests at the same time on one server must not share one."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
 def runner_log(paths) -> str:
     return "".join(p.read_text() for p in sorted(paths.log_dir.glob("*.log*")))
 
@@ -76,7 +82,7 @@ def test_a_runner_cut_off_from_the_database_finishes_its_upload_once(tmp_path, p
         a = machine(tmp_path / "a", {"0x0": zx}, settings=slow)
         added = fh(a, pg_url, "add", str(file), "--host", "0x0", "--anywhere")
         assert added.returncode == 0, added.stderr
-        alpha = Runner(a, outage.url(pg_url), "alpha")
+        alpha = Runner(a, outage.url(pg_url), unique("alpha"))
         try:
             wait_until(lambda: zx.uploads_in_flight >= 1, 30, "bytes on the wire")
             cut_at = time.monotonic()
@@ -131,12 +137,12 @@ def test_a_late_link_never_overwrites_the_runner_that_took_the_upload_over(
         b = machine(tmp_path / "b", {"0x0": zx}, SHORT_LEASE)
         added = fh(a, pg_url, "add", str(file), "--host", "0x0", "--anywhere")
         assert added.returncode == 0, added.stderr
-        alpha = Runner(a, outage.url(pg_url), "alpha")
+        alpha = Runner(a, outage.url(pg_url), unique("alpha"))
         beta = None
         try:
             wait_until(lambda: zx.uploads_in_flight >= 1, 30, "alpha's bytes on the wire")
             outage.cut()
-            beta = Runner(b, pg_url, "beta")
+            beta = Runner(b, pg_url, unique("beta"))
 
             def beta_done() -> bool:
                 outage.kill()
@@ -165,7 +171,7 @@ def test_a_late_link_never_overwrites_the_runner_that_took_the_upload_over(
     assert codes == [143, 143], log
     assert len(zx.received) == 2  # alpha's and beta's: both on the host
     alpha_link = log.split("upload 1 got its link from 0x0: ")[1].split()[0]
-    assert (row.status, row.ran_by) == ("completed", "beta")
+    assert (row.status, row.ran_by) == ("completed", beta.name)
     assert row.download_url != alpha_link
     assert f"its link was {alpha_link}" in log
     assert [m.upload_id for m in metrics] == [row.id]

@@ -90,7 +90,7 @@ class LinePrinter:
                 if event.unsaved
                 else ""
             )
-            self.line(f"cannot write the database: {event.message}{waiting}; free some disk space")
+            self.line(f"cannot write the database: {event.message}{waiting}; {event.hint}")
 
     def line(self, text: str) -> None:
         text = printable(text)

@@ -39,7 +39,7 @@ from filehost_tui.engine.events import (
 )
 from filehost_tui.engine.host_runtime import HostRuntime, connection_count
 from filehost_tui.engine.metrics_store import SAMPLE_EVERY_S, MetricsStore
-from filehost_tui.engine.pg_database import is_postgres
+from filehost_tui.engine.pg_database import DatabaseUnreachable, is_postgres
 from filehost_tui.engine.pg_runner import PgDoorbell, PgNameLock
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import ClaimedUpload, HostAtCapacity, QueueStore
@@ -62,6 +62,8 @@ IDLE_WAKE_S = 30.0  # a sleeping connection thread re-checks the queue at least 
 LOOP_ERROR_WAIT_S = 2.0  # after a failed queue read, before the connection thread tries again
 RECOVER_EVERY_S = 30.0  # the ticker takes back rows whose lease expired (a lost final write)
 FULL_WAIT_S = 0.5  # a host whose connections other runners hold all is asked again after this
+FULL_HINT = "free some disk space"
+UNREACHABLE_HINT = "check that the database server runs and this machine reaches it"
 
 Spawn = Callable[[Callable[[], None], str], None]
 
@@ -243,7 +245,10 @@ class Engine:
             if shown == self._trouble_shown:
                 return
             self._trouble_shown = shown
-        self.emit(DatabaseTrouble(*shown) if shown else DatabaseTrouble(None, 0))
+        if shown is None:
+            self.emit(DatabaseTrouble(None, 0))
+        else:
+            self.emit(DatabaseTrouble(*shown, hint=UNREACHABLE_HINT if self.shared else FULL_HINT))
 
     def stop(self, timeout: float = 10.0) -> None:
         """Abort running transfers, give them back to the queue, and wait for the threads."""
@@ -257,8 +262,16 @@ class Engine:
         if self._doorbell:
             self._doorbell.close()
         if self._runner_lock.held:
-            self._guarded(self.runners.stopped, self.name)
+            self._guarded(self._say_stopped)
         self._release_locks()
+
+    def _say_stopped(self) -> None:
+        """Said twice if need be: this thread's first statement after the server dropped its
+        connection meets the loss (docs/architecture.md, 'Two databases')."""
+        try:
+            self.runners.stopped(self.name)
+        except peewee.OperationalError:
+            self.runners.stopped(self.name)
 
     def _release_locks(self) -> None:
         if self._name_lock is not None:
@@ -357,7 +370,7 @@ class Engine:
                     timeout = self._sleep_for(host_id, runtime)
                 except Exception as exc:  # e.g. the database stayed locked: keep the thread alive
                     look_first = True
-                    if is_disk_full(exc):
+                    if is_disk_full(exc) or isinstance(exc, DatabaseUnreachable):
                         self.unsaved.note_trouble(exc)
                         self._show_trouble()
                     else:
@@ -482,7 +495,14 @@ class Engine:
                 self._guarded(self._recover_expired)
             if now >= due["beat"]:
                 due["beat"] = now + HEARTBEAT_EVERY_S
-                self._guarded(self.runners.heartbeat, self.name, len(jobs), self.meter.rate())
+                self._guarded(self._heartbeat, len(jobs))
+
+    def _heartbeat(self, running: int) -> None:
+        """A write every few seconds: once one goes through, the database takes writes again."""
+        self.runners.heartbeat(self.name, running, self.meter.rate())
+        if self.unsaved.trouble is not None:
+            self.unsaved.clear_trouble()
+            self._show_trouble()
 
     def _write_unsaved(self) -> None:
         if not len(self.unsaved):
@@ -498,6 +518,9 @@ class Engine:
     def _guarded(self, step: Callable[..., object], *args: object) -> None:
         try:
             step(*args)
+        except DatabaseUnreachable as exc:  # the database logged it, once per attempt
+            self.unsaved.note_trouble(exc)
+            self._show_trouble()
         except Exception:  # a locked database must not stop progress and control for good
             log.exception("engine step %s failed; it runs again on its next tick", step.__name__)
 

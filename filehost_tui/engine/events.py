@@ -55,11 +55,12 @@ class BandwidthUpdated:
 
 @dataclass(frozen=True)
 class DatabaseTrouble:
-    """The database takes no writes (most often a full disk): `unsaved` finished uploads wait in
-    memory for it. `message` None: it takes writes again."""
+    """The database takes no writes (a full disk; on PostgreSQL, a server out of reach):
+    `unsaved` finished uploads wait in memory for it. `message` None: it takes writes again."""
 
     message: str | None
     unsaved: int
+    hint: str = ""  # what the user can do about it
 
 
 Event = (

@@ -7,6 +7,9 @@ by hand with SQLite's `?` marks.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from urllib.parse import unquote, urlsplit
 
 import peewee
@@ -17,6 +20,19 @@ from filehost_tui.errors import UserError
 from filehost_tui.redact import redact_url, register_secret
 
 EXTRA_HINT = "pip install 'filehost-tui[postgres]'"
+log = logging.getLogger("filehost_tui.engine")
+
+# between failed attempts to connect, for the whole process: the last one is repeated
+RECONNECT_WAITS_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+class _PassedOn(Exception):
+    """A first base that peewee's exception wrapper does not know: it maps an error by the name of
+    its class or first base, and would turn its subclass into a plain OperationalError."""
+
+
+class DatabaseUnreachable(_PassedOn, peewee.OperationalError):
+    """The last attempt to connect failed a moment ago; raised without trying again."""
 
 
 class PgQueueDatabase(peewee.PostgresqlDatabase):
@@ -33,6 +49,45 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
             field_types={"FLOAT": "DOUBLE PRECISION"},
             **kwargs,
         )
+        self._reach_lock = threading.Lock()
+        self._failed_connects = 0
+        self._next_connect = 0.0
+        self._unreachable = ""
+        self._reached = False  # a first connection that fails is the caller's one-line error
+
+    def _connect(self):
+        """A server that refused or did not answer is tried again after a wait that grows
+        (RECONNECT_WAITS_S), shared by every thread of the process: meanwhile a statement that
+        needs a new connection raises DatabaseUnreachable at once.
+        See docs/architecture.md, 'When a runner loses the database'."""
+        with self._reach_lock:
+            if self._failed_connects:
+                now = time.monotonic()
+                if now < self._next_connect:
+                    raise DatabaseUnreachable(self._unreachable)  # the same words: one trouble
+                self._next_connect = now + self._wait()  # one thread tries; the rest wait for it
+        try:
+            conn = super()._connect()
+        except Exception as exc:
+            if not self._reached:
+                raise
+            reason = _scrub(" ".join(str(exc).split()), self.database)
+            with self._reach_lock:
+                wait = self._wait()
+                self._failed_connects += 1
+                self._next_connect = time.monotonic() + wait
+                self._unreachable = reason
+            log.warning("cannot reach the database (%s); next try in %ss", reason, wait)
+            raise
+        with self._reach_lock:
+            failed, self._failed_connects = self._failed_connects, 0
+            self._reached = True
+        if failed:
+            log.info("reached the database again after %d failed attempt(s)", failed)
+        return conn
+
+    def _wait(self) -> float:
+        return RECONNECT_WAITS_S[min(self._failed_connects, len(RECONNECT_WAITS_S) - 1)]
 
     def cursor(self, named_cursor: object = None):
         """A connection the server dropped (restart, network loss, idle timeout) stays closed for

@@ -134,6 +134,10 @@ class UploadJob:
             url, file_id, seconds = self._transfer(path, filename)
         except UploadError as exc:
             self._failed(exc)
+        except peewee.OperationalError as exc:  # before a byte was sent: not the upload's fault
+            log.warning("upload %s: the database went away (%s); giving it back", job.id, exc)
+            requeue = partial(e.queue.requeue, job.id, lease=job.lease)
+            self._record(Outcome(job.id, job.lease, [requeue]))
         except Exception as exc:  # a bug must not kill the worker or strand the row
             log.exception("upload %s failed unexpectedly", job.id)
             self._failed(
@@ -348,7 +352,8 @@ class UploadJob:
 
     @staticmethod
     def _persist(write: Callable[[], T]) -> T:
-        """Wait out a database locked past its busy timeout; a full disk is not waited for here."""
+        """Wait out a database locked past its busy timeout or a connection the server dropped;
+        a full disk is not waited for here."""
         for wait in PERSIST_WAITS_S:
             try:
                 return write()
@@ -356,7 +361,7 @@ class UploadJob:
                 if is_disk_full(exc):
                     raise
                 log.warning(
-                    "database busy while finishing an upload (%s); retrying in %ss", exc, wait
+                    "the database did not take an upload's outcome (%s); retrying in %ss", exc, wait
                 )
                 time.sleep(wait)
         return write()

@@ -255,7 +255,7 @@ class MainScreen(Screen):
             return
         waiting = f" {e.unsaved} finished upload(s) wait in memory." if e.unsaved else ""
         self.notify(
-            f"Cannot write the database: {e.message}.{waiting} Free some disk space.",
+            f"Cannot write the database: {e.message}.{waiting} {e.hint[:1].upper()}{e.hint[1:]}.",
             severity="error",
             timeout=30,
         )

@@ -64,6 +64,11 @@ class AppPaths:
     def runner_lock(self) -> Path:
         return self.data_dir / "runner.lock"
 
+    @property
+    def runner_name(self) -> Path:
+        """The name this home's runner last ran under (engine/runners.py, home_name)."""
+        return self.data_dir / "runner-name"
+
     def ensure(self) -> None:
         """Create the directories private to the user (0700): they hold tokens, archives and logs."""
         for d in (self.data_dir, self.config_dir, self.cache_dir, self.log_dir):

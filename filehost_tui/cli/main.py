@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     whose.add_argument(
         "--runner",
         metavar="NAME",
-        help="the runner that uploads it (default: this machine's host name)",
+        help="the runner that uploads it (default: this home's runner, see `run --name`)",
     )
     whose.add_argument(
         "--anywhere",
@@ -132,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until-idle", action="store_true", help="exit once nothing is pending")
     run.add_argument("--json", action="store_true", help="JSON lines instead of text lines")
     run.add_argument(
-        "--name", metavar="NAME", help="this runner's name (default: the machine's host name)"
+        "--name",
+        metavar="NAME",
+        help="this runner's name (default: the one this home last ran, else the host name)",
     )
     run.set_defaults(func=cmd_run)
 

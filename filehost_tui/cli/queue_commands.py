@@ -10,9 +10,10 @@ from filehost_tui.cli.path_list import read_paths
 from filehost_tui.config import env_key
 from filehost_tui.context import Context
 from filehost_tui.disabled_hosts import disabled_hosts, how_to_enable
+from filehost_tui.engine.pg_database import is_postgres
 from filehost_tui.engine.queue_reads import UploadFilter
 from filehost_tui.engine.queue_store import ANY_RUNNER
-from filehost_tui.engine.runners import check_name
+from filehost_tui.engine.runners import check_name, home_name
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.errors import UserError
 from filehost_tui.hosts.client import effective_bases
@@ -32,7 +33,7 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
                 f"host {host} has no server: set base_url under [hosts.{host}] in "
                 f"{ctx.paths.config_file} (or {env_key(host, 'BASE_URL')})"
             )
-    runner = None  # this machine's runner
+    runner = home_name(ctx.paths)  # this home's runner: the paths are local to its machine
     if args.anywhere:
         runner = ANY_RUNNER
     elif args.runner is not None:
@@ -50,7 +51,19 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
                 + how_to_enable(host, ctx.paths.config_file),
                 file=sys.stderr,
             )
+    if runner != ANY_RUNNER and is_postgres(ctx.db) and not _runner_is_up(ctx, runner):
+        print(
+            f"filehost-tui: warning: no runner named {runner} is running, so these uploads "
+            f"wait until `filehost-tui run --name {runner}` runs; use --anywhere to let any "
+            "runner take them",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _runner_is_up(ctx: Context, runner: str) -> bool:
+    """A runner of that name beats its heartbeat on this database (stale or stopped: not)."""
+    return any(r.name == runner and r.state == "running" for r in ctx.runners.all())
 
 
 def _paths(args: argparse.Namespace) -> list[str]:

@@ -12,12 +12,12 @@ import heapq
 import json
 import time
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 
 from filehost_tui.cli.durations import age_seconds
 from filehost_tui.cli.output import stream_lines
 from filehost_tui.context import Context
 from filehost_tui.disabled_hosts import (
-    WAITING_DISABLED,
     disabled_hosts,
     how_to_enable,
     waiting_reason,
@@ -65,12 +65,36 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+@dataclass(frozen=True)
+class Waits:
+    """Why a pending upload cannot start: its host is disabled, or (on a queue shared by several
+    runners) only a runner that is not running may take it (docs/architecture.md, 'Runners')."""
+
+    disabled: Collection[str] = ()
+    up: Collection[str] | None = None
+    """Names of the runners running now; None on a queue only one runner uses."""
+
+    def reason(self, u: UploadRow) -> str | None:
+        why = waiting_reason(u.status, u.host, self.disabled)
+        if why is None and u.status == "pending" and self.up is not None and u.runner:
+            # a runner name is letters, digits, '.', '_' and '-' (runners.check_name)
+            return None if u.runner in self.up else f"runner {u.runner} not running"
+        return why
+
+
+def _waits(ctx: Context) -> Waits:
+    runners = ctx.runners.all()
+    shared = is_postgres(ctx.db) or len(runners) > 1
+    up = {r.name for r in runners if r.state == "running"} if shared else None
+    return Waits(disabled_hosts(ctx.config), up)
+
+
 def upload_dict(
-    u: UploadRow, shares: Mapping[str, float], disabled: Collection[str] = ()
+    u: UploadRow, shares: Mapping[str, float], waits: Waits = Waits()
 ) -> dict[str, object]:
     """`shares`: each host's rate per upload sending (see _shares), for `eta_s`;
-    `waiting_reason`: why a pending upload cannot start (its host is `disabled`), or null;
-    `status` stays the state's name."""
+    `waiting_reason`: why a pending upload cannot start (`host disabled`, `runner NAME not
+    running`), or null; `status` stays the state's name."""
     return {
         "id": u.id,
         "item_id": u.item_id,
@@ -87,9 +111,7 @@ def upload_dict(
         "download_url": u.url,
         "file_id": u.file_id,
         "eta_s": _eta(u, shares),
-        "waiting_reason": WAITING_DISABLED
-        if u.status == "pending" and u.host in disabled
-        else None,
+        "waiting_reason": waits.reason(u),
         # who holds or finished it, and who may take its next attempt (null: any runner)
         "runner": u.ran_by or None,
         "for_runner": u.runner or None,
@@ -103,11 +125,11 @@ def _eta(u: UploadRow, shares: Mapping[str, float]) -> float | None:
     return None if eta is None else round(eta, 1)
 
 
-def text_line(u: UploadRow, shares: Mapping[str, float], disabled: Collection[str] = ()) -> str:
+def text_line(u: UploadRow, shares: Mapping[str, float], waits: Waits = Waits()) -> str:
     pct = 100 * u.uploaded / u.total if u.total else 0.0
     tail = u.url or (f"{u.error_kind}: {u.error_message}" if u.error_message else "")
     name = printable(u.item)[:30]
-    waiting = waiting_reason(u.status, u.host, disabled)
+    waiting = waits.reason(u)
     status = f"waiting: {waiting}" if waiting else u.status
     eta = _eta(u, shares)
     left = f"eta {human_duration(eta)}" if eta is not None else ""
@@ -148,15 +170,15 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         rows = reads.iter_rows(flt)
     else:
         return _attention_and_recent(ctx)
-    disabled = disabled_hosts(ctx.config)
+    waits = _waits(ctx)
     shares = _shares(ctx)
     if args.json:
-        stream_lines(_json_document(rows, shares, disabled))
+        stream_lines(_json_document(rows, shares, waits))
     elif args.jsonl:
-        stream_lines(_ENCODER.encode(upload_dict(u, shares, disabled)) + "\n" for u in rows)
+        stream_lines(_ENCODER.encode(upload_dict(u, shares, waits)) + "\n" for u in rows)
     else:
-        shown = _Counted(rows, disabled)
-        stream_lines(text_line(u, shares, disabled) for u in shown)
+        shown = _Counted(rows, waits.disabled)
+        stream_lines(text_line(u, shares, waits) for u in shown)
         if not shown.count:
             print(_nothing(ctx))
         _say_how_to_enable(ctx, shown.waiting)
@@ -180,13 +202,13 @@ def _filter(ctx: Context, args: argparse.Namespace) -> UploadFilter:
 
 
 def _json_document(
-    rows: Iterator[UploadRow], shares: Mapping[str, float], disabled: Collection[str]
+    rows: Iterator[UploadRow], shares: Mapping[str, float], waits: Waits
 ) -> Iterator[str]:
     """The same document `json.dumps({"uploads": [...]})` would give, written a page at a time
     (one encoder call per page: per row, the call itself cost more than the encoding)."""
     yield '{"uploads": ['
     for n, page in enumerate(_pages(rows)):
-        page_dicts = [upload_dict(u, shares, disabled) for u in page]
+        page_dicts = [upload_dict(u, shares, waits) for u in page]
         yield (", " if n else "") + _ENCODER.encode(page_dicts)[1:-1]
     yield "]}\n"
 
@@ -250,10 +272,10 @@ def _attention_and_recent(ctx: Context) -> int:
     _runners(ctx)
     recent = reads.newest(UploadFilter(statuses=HISTORY), RECENT)[::-1]
     attention = reads.iter_rows(UploadFilter(statuses=ATTENTION))
-    disabled = disabled_hosts(ctx.config)
-    shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id), disabled)
+    waits = _waits(ctx)
+    shown = _Counted(heapq.merge(attention, recent, key=lambda r: r.id), waits.disabled)
     shares = _shares(ctx)
-    stream_lines(text_line(u, shares, disabled) for u in shown)
+    stream_lines(text_line(u, shares, waits) for u in shown)
     if not shown.count:
         print(_nothing(ctx))
         return 0

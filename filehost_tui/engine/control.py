@@ -15,7 +15,7 @@ from filehost_tui.engine.doorbell import ring
 from filehost_tui.engine.pg_runner import notify
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
-from filehost_tui.engine.runners import default_name
+from filehost_tui.engine.runners import home_name
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.paths import AppPaths
 
@@ -37,11 +37,11 @@ class Control:
         *,
         runner: str | None = None,
     ) -> list[int]:
-        """Queue paths for the runner named `runner`: by default this machine's, since the paths
-        are local to it; ANY_RUNNER for paths every runner can read (docs/architecture.md,
+        """Queue paths for the runner named `runner`: by default this home's (runners.home_name),
+        since the paths are local to its machine; ANY_RUNNER for paths every runner can read (docs/architecture.md,
         'Runners')."""
         ids = self.queue.add(
-            paths, hosts, name, runner=default_name() if runner is None else runner
+            paths, hosts, name, runner=home_name(self.paths) if runner is None else runner
         )
         self._ring()
         return ids

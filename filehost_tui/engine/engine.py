@@ -44,7 +44,7 @@ from filehost_tui.engine.pg_runner import PgDoorbell, PgNameLock
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import ClaimedUpload, HostAtCapacity, QueueStore
 from filehost_tui.engine.runner_lock import Holder, RunnerLock
-from filehost_tui.engine.runners import HEARTBEAT_EVERY_S, RunnerRegistry, default_name
+from filehost_tui.engine.runners import HEARTBEAT_EVERY_S, RunnerRegistry, home_name, remember_name
 from filehost_tui.engine.states import IllegalTransition, Status
 from filehost_tui.engine.unsaved_outcomes import Outcome, UnsavedOutcomes
 from filehost_tui.engine.upload_job import Abort, JobContext, UploadJob
@@ -102,9 +102,10 @@ class Engine:
         name: str | None = None,
     ) -> None:
         """`holder` says who drives this engine, so a process refused the runner lock is told
-        whether a runner or a TUI is uploading; `name` is the runner's (default: the machine's
-        host name), which decides the uploads it may take (docs/architecture.md, 'Runners')."""
-        self.name = name or default_name()
+        whether a runner or a TUI is uploading; `name` is the runner's (default: the home's,
+        see runners.home_name), which decides the uploads it may take (docs/architecture.md,
+        'Runners')."""
+        self.name = name or home_name(paths)
         # on SQLite the runner lock makes this the only runner; a shared database has others
         self.shared = is_postgres(db)
         self.paths = paths
@@ -166,6 +167,7 @@ class Engine:
             self.take_lock()
         try:
             self._record_journal(self.unsaved.prepare_journal())
+            remember_name(self.paths, self.name)
         except OSError as exc:
             self._release_locks()
             raise UserError(

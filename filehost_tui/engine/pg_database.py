@@ -44,7 +44,7 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
 
     def __init__(self, url: str, **kwargs: object) -> None:
         super().__init__(
-            url,
+            _libpq_url(url),
             prefer_psycopg3=True,
             field_types={"FLOAT": "DOUBLE PRECISION"},
             **kwargs,
@@ -108,6 +108,13 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
         return super().execute_sql(sql, params)
 
 
+def _libpq_url(url: str) -> str:
+    """`postgres://` (as many tools write it) in the `postgresql://` form: peewee hands only that
+    scheme to the driver as a URL, and any other string as a database name."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql://{rest}" if sep and scheme.lower() in ("postgresql", "postgres") else url
+
+
 def is_postgres(db: peewee.Database) -> bool:
     return isinstance(db, peewee.PostgresqlDatabase)
 
@@ -124,7 +131,7 @@ def check_url(url: str) -> None:
         ) from None
     if parts.password:
         register_secret(unquote(parts.password))
-    if parts.scheme not in ("postgresql", "postgres"):
+    if parts.scheme not in ("postgresql", "postgres"):  # urlsplit lower-cases it
         raise UserError(f"database URL {redact_url(url)} is not a PostgreSQL URL; {_URL_FORM}")
     if not parts.path.strip("/"):
         raise UserError(f"database URL {redact_url(url)} names no database; {_URL_FORM}")

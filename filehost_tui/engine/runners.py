@@ -9,6 +9,7 @@ saying so (SIGKILL, power, network): faces show it as stale.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -19,6 +20,8 @@ import peewee
 
 from filehost_tui.engine.models import Runner
 from filehost_tui.errors import UserError
+from filehost_tui.paths import AppPaths
+from filehost_tui.safe_files import atomic_write_private
 
 HEARTBEAT_EVERY_S = 5.0
 STALE_AFTER_S = 3 * HEARTBEAT_EVERY_S
@@ -43,6 +46,36 @@ def default_name() -> str:
             f"this machine's host name {name!r} cannot name a runner; give one with --name NAME"
         )
     return name
+
+
+def home_name(paths: AppPaths) -> str:
+    """This home's runner name: the one its runner last ran under (`run --name`), else the
+    machine's host name. `run`, `add` and the TUI all default to it, so what `add` queues here is
+    taken by the runner started here (docs/architecture.md, 'Runners')."""
+    try:
+        name = paths.runner_name.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return default_name()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"cannot read {paths.runner_name}: {exc}; delete it and start "
+            "`filehost-tui run --name NAME` again"
+        ) from None
+    if not _NAME.match(name):
+        raise UserError(
+            f"{paths.runner_name} holds {name!r}, not a runner name; delete it and start "
+            "`filehost-tui run --name NAME` again"
+        )
+    return name
+
+
+def remember_name(paths: AppPaths, name: str) -> None:
+    """A runner that started records its name in its home, for `add` and the TUI there."""
+    text = f"{name}\n".encode()
+    with contextlib.suppress(OSError):
+        if paths.runner_name.read_bytes() == text:
+            return  # the usual restart: nothing to write
+    atomic_write_private(paths.runner_name, text)
 
 
 @dataclass(frozen=True)

@@ -244,8 +244,8 @@ class FilehostApp(App[int]):
     def _start_engine(self) -> None:
         factory = self.session.engine_factory
         assert factory is not None
-        engine = factory(sink=self.engine_sink, spawn=self.spawn)
         try:
+            engine = factory(sink=self.engine_sink, spawn=self.spawn)  # the home's runner name
             engine.start()
         except UserError as exc:
             self.post_message(EngineReady(str(exc), runner_pid(self.session.paths)))

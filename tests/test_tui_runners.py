@@ -10,6 +10,7 @@ import pytest
 from filehost_tui.engine.models import FileHostUpload, Runner
 from filehost_tui.tui.app import FilehostApp
 from filehost_tui.tui.widgets.runners_panel import RunnersPanel
+from tests.test_tui_fit import screen_lines
 from tests.test_tui_snapshots import mid_upload
 from tests.tui_support import NOW, make_session, seed_mid_upload, settle
 
@@ -91,3 +92,10 @@ async def test_a_single_runner_on_sqlite_shows_no_panel_and_no_column(tmp_path) 
         assert not app.query_one(RunnersPanel).display
         assert "runner" not in {c.value for c in app.main.table.columns}
     session.db.close()
+
+
+async def test_at_80_columns_a_pending_row_still_names_the_runner_it_waits_for(app) -> None:
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        notes = next(line for line in screen_lines(app) if "notes.txt" in line)
+    assert notes.rstrip().endswith("…runner beta")  # cut from the front: the name stays

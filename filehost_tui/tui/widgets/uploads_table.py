@@ -289,14 +289,15 @@ class UploadsTable(DataTable):
             return cells
         return (*cells[:2], runner_cell(row), *cells[2:-1], self._waiting(row) or cells[-1])
 
-    def _waiting(self, row: UploadRow) -> Text | None:
+    def _waiting(self, row: UploadRow) -> Tail | None:
         """A pending upload that only a runner which is not running may take waits for it."""
         if (
             row.status == "pending"
             and row.runner
             and self.runner_states.get(row.runner) != "running"
         ):
-            return head(f"waiting for runner {printable(row.runner)}", style="yellow")
+            # keeps its end when cut: the runner's name is the part worth seeing
+            return Tail(f"waiting for runner {printable(row.runner)}", style="yellow")
         return None
 
     def set_runner_states(self, states: dict[str, str]) -> None:

@@ -95,7 +95,9 @@ def main() -> None:
             pg = pg_measure(args.url, paths)
             for label, t in (("SQLite", lite), ("PostgreSQL", pg)):
                 rows.append([f"{n:,}", label, *(f"{s:.3f}" for s in t)])
-            rows.append(["", "PG / SQLite", *(f"{p / s:.1f}×" for p, s in zip(pg, lite))])
+            rows.append(
+                ["", "PG / SQLite", *(f"{p / s:.1f}×" for p, s in zip(pg, lite, strict=True))]
+            )
     print_table(
         "add of N paths to 2 hosts, then status's counts and one claim",
         ["paths", "database", "add s", "counts s", "claim s"],

@@ -11,7 +11,7 @@ from filehost_tui.engine.database import SCHEMA_VERSION, open_database
 from filehost_tui.engine.metrics_store import MetricsStore
 from filehost_tui.engine.models import FileHostUpload, Item, SchemaVersion, UploadMetric
 from filehost_tui.engine.pg_database import open_pg_database
-from filehost_tui.engine.pg_schema import CLAIM_INDEX
+from filehost_tui.engine.pg_schema import CLAIM_INDEX, PG_ONLY
 from tests.cli_support import cli
 
 # The schema as version 1 created it (commit fe5d1ed), copied verbatim.
@@ -149,14 +149,14 @@ def shape(db) -> dict[str, object]:
     them from either database; the name-search index is each database's own kind."""
     out: dict[str, object] = {}
     for table in db.get_tables():
-        if table.startswith(("item_names", "sqlite_")):
+        if table.startswith(("item_names", "sqlite_")) or table in PG_ONLY:
             continue
         indexes = sorted(
             (i.name, i.unique, tuple(i.columns))
             for i in db.get_indexes(table)
             # primary keys: SQLite names only a text key's index, PostgreSQL every one; the
             # claim index is SQLite's (host_name, status, next_attempt_ts) with its implicit rowid
-            if i.name not in ("item_names", CLAIM_INDEX)
+            if i.name not in ("item_names", CLAIM_INDEX, *PG_ONLY)
             and not i.name.endswith("_pkey")
             and not i.name.startswith("sqlite_autoindex")
         )

@@ -189,7 +189,7 @@ def test_a_version_4_database_gains_runners_and_its_uploads_stay_anyones(tmp_pat
 
     db = open_database(old)
     try:
-        assert SchemaVersion.get().version == SCHEMA_VERSION == 5
+        assert SchemaVersion.get().version == SCHEMA_VERSION == 6
         row = FileHostUpload.get_by_id(1)
         assert (row.runner, row.ran_by) == (ANY_RUNNER, "")
     finally:

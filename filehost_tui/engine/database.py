@@ -18,7 +18,7 @@ from filehost_tui.engine.migrations import MIGRATIONS
 from filehost_tui.engine.models import ALL_MODELS, SchemaVersion
 from filehost_tui.errors import UserError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 PRAGMAS = {
     "journal_mode": "wal",

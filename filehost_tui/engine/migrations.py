@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import peewee
 
-from filehost_tui.engine import scale_schema
+from filehost_tui.engine import pg_schema, scale_schema
 
 _METRICS_V2 = (
     'CREATE TABLE "upload_metrics_v2" ("id" INTEGER NOT NULL PRIMARY KEY, '
@@ -86,6 +86,13 @@ def _runners(db: peewee.Database) -> None:
         db.execute_sql(sql.replace(" REAL ", f" {real} "))
 
 
+def _pg_triggers(db: peewee.Database) -> None:
+    """PostgreSQL's counting and numbering triggers by statement (pg_schema.reinstall_triggers);
+    SQLite's are unchanged."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        pg_schema.reinstall_triggers(db)
+
+
 # version N -> the step that upgrades a database at version N-1 to N
 MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     2: _run(_METRICS_V2),  # upload_metrics by the original metrics table's column names
@@ -94,4 +101,5 @@ MIGRATIONS: dict[int, Callable[[peewee.SqliteDatabase], None]] = {
     # runners by name; rows written before are anyone's (runner ''), see docs/architecture.md,
     # 'Runners'
     5: _runners,
+    6: _pg_triggers,  # PostgreSQL counts once per statement (docs/architecture.md, 'Two databases')
 }

@@ -286,3 +286,33 @@ def test_a_connection_the_server_dropped_is_opened_again_for_the_next_statement(
     finally:
         admin.close()
         db.close()
+
+
+def test_a_runner_name_is_taken_on_its_own_queue_only(pg_server, pg_url):
+    """Advisory locks belong to the whole database: two queues (schemas) on one server each
+    have their own runner names."""
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    from filehost_tui.engine.pg_runner import PgNameLock
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    other_url = f"{pg_server}?options={quote(f'-csearch_path={schema}')}"
+    name = f"box-{uuid.uuid4().hex[:8]}"
+    held = []
+    try:
+        for url in (pg_url, other_url):
+            lock = PgNameLock(open_pg_database(url), name)
+            lock.acquire()  # the same name on the other queue is free
+            held.append(lock)
+        with pytest.raises(UserError, match=f"a runner named {name} is already running"):
+            PgNameLock(open_pg_database(pg_url), name).acquire()
+    finally:
+        for lock in held:
+            lock.release()
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -54,8 +54,11 @@ class PgNameLock:
 
     def acquire(self) -> None:
         conn = own_connection(self._db)
+        # advisory locks belong to the whole database: the schema (one queue) is part of the key,
+        # so a name is taken on this queue only
         row = conn.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (RUNNER_LOCK_CLASS, self.name)
+            "SELECT pg_try_advisory_lock(%s, hashtext(current_schema() || '/' || %s))",
+            (RUNNER_LOCK_CLASS, self.name),
         ).fetchone()
         if not row[0]:
             conn.close()

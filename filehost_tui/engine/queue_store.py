@@ -383,8 +383,9 @@ class QueueStore:
         """Claims of one host, on every runner, count and write one after another: on SQLite the
         write lock does it; PostgreSQL takes a transaction-level advisory lock on the host."""
         if is_postgres(self.db):
-            self.db.execute_sql(
-                "SELECT pg_advisory_xact_lock(?, hashtext(?))", (HOST_LOCK_CLASS, host)
+            self.db.execute_sql(  # this queue's host: the schema is part of the key
+                "SELECT pg_advisory_xact_lock(?, hashtext(current_schema() || '/' || ?))",
+                (HOST_LOCK_CLASS, host),
             )
 
     def _running(self, host: str, now: float) -> int:

@@ -14,17 +14,13 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import checkout  # noqa: F401  (this checkout first on sys.path)
-import psycopg
+from pg_schemas import throwaway_queue
 from table import print_table
 
-from filehost_tui.engine.database import migrate, open_database
-from filehost_tui.engine.models import ALL_MODELS
-from filehost_tui.engine.pg_database import PgQueueDatabase
+from filehost_tui.engine.database import open_database
 from filehost_tui.engine.queue_reads import QueueReads
 from filehost_tui.engine.queue_store import QueueStore
 
@@ -59,21 +55,8 @@ def measure(db, paths: list[Path]) -> list[float]:
 
 
 def pg_measure(server: str, paths: list[Path]) -> list[float]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        db = PgQueueDatabase(f"{server}?options={quote(f'-csearch_path={schema}')}")
-        db.connect()
-        db.bind(ALL_MODELS)
-        migrate(db, schema, "")
-        try:
-            return measure(db, paths)
-        finally:
-            db.close()
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with throwaway_queue(server) as db:
+        return measure(db, paths)
 
 
 def main() -> None:

@@ -13,16 +13,13 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import peewee
-import psycopg
+from pg_schemas import throwaway_queue
 from table import print_table
 
-from filehost_tui.engine.database import migrate, open_database
-from filehost_tui.engine.models import ALL_MODELS
+from filehost_tui.engine.database import open_database
 from filehost_tui.engine.pg_database import PgQueueDatabase
 from filehost_tui.engine.queue_store import QueueStore
 
@@ -31,9 +28,7 @@ class Psycopg2Database(PgQueueDatabase):
     """The same database class on psycopg2: peewee takes psycopg 3 only when asked to."""
 
     def __init__(self, url: str) -> None:
-        peewee.PostgresqlDatabase.__init__(
-            self, url, prefer_psycopg3=False, field_types={"FLOAT": "DOUBLE PRECISION"}
-        )
+        super().__init__(url, prefer_psycopg3=False)
 
 
 def run_round(db: peewee.Database, files: list[Path]) -> float:
@@ -48,21 +43,8 @@ def run_round(db: peewee.Database, files: list[Path]) -> float:
 
 
 def pg_round(server: str, factory: type[PgQueueDatabase], files: list[Path]) -> float:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        db = factory(f"{server}?options={quote(f'-csearch_path={schema}')}")
-        db.connect()
-        db.bind(ALL_MODELS)
-        migrate(db, schema, "")
-        try:
-            return run_round(db, files)
-        finally:
-            db.close()
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with throwaway_queue(server, factory) as db:
+        return run_round(db, files)
 
 
 def main() -> None:

@@ -43,12 +43,8 @@ class PgQueueDatabase(peewee.PostgresqlDatabase):
     """
 
     def __init__(self, url: str, **kwargs: object) -> None:
-        super().__init__(
-            _libpq_url(url),
-            prefer_psycopg3=True,
-            field_types={"FLOAT": "DOUBLE PRECISION"},
-            **kwargs,
-        )
+        kwargs.setdefault("prefer_psycopg3", True)  # bench/pg_driver.py compares psycopg2
+        super().__init__(_libpq_url(url), field_types={"FLOAT": "DOUBLE PRECISION"}, **kwargs)
         self._reach_lock = threading.Lock()
         self._failed_connects = 0
         self._next_connect = 0.0

@@ -25,6 +25,9 @@ class Link:
     host: str
     url: str
     file_id: str | None
+    volume: int = 0
+    """Which part of a split item (1-based), and of how many; 0 and 0 for an item sent whole."""
+    volumes: int = 0
 
 
 def format_links(

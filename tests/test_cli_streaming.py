@@ -179,3 +179,13 @@ def test_memory_does_not_grow_with_the_number_of_rows(histories, args):
     small_peak = peak_bytes(small, args)
     large_peak = peak_bytes(large, args)
     assert large_peak < small_peak * 1.5 + 256 * 1024, (small_peak, large_peak)
+
+
+def test_status_text_cuts_a_long_item_name_with_an_ellipsis(home, capsys):
+    from filehost_tui.engine.models import Item
+
+    long = "Holiday gallery 2024 - Lisbon, Porto and the Algarve coast"
+    Item.update(name=long).where(Item.id == 1).execute()
+    _, out, _ = run(home, capsys, "status", "--all")
+    first = out.splitlines()[0]
+    assert first[7:37] == long[:29] + "…"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -73,6 +74,17 @@ def test_a_folder_over_the_split_size_goes_up_as_volumes_that_cat_back_together(
         "Trip (part 3/3) (0x0)[/url]",
         "Trip (catbox)[/url]",
     ]
+
+    _, out, _ = run_main(capsys, tmp_path / "home", "links", "--format", "json")
+    assert [(x["item"], x["volume"], x["volumes"]) for x in json.loads(out)] == [
+        ("Trip (part 1/3)", 1, 3),
+        ("Trip (part 2/3)", 2, 3),
+        ("Trip (part 3/3)", 3, 3),
+        ("Trip", 0, 0),
+    ]
+    _, out, _ = run_main(capsys, tmp_path / "home", "status", "--all")
+    names = [line[7:37].rstrip() for line in out.splitlines() if "completed" in line]
+    assert names == ["1/3 Trip", "2/3 Trip", "3/3 Trip", "Trip"]  # each volume says which
 
 
 def test_a_plain_file_over_the_limit_is_split_the_same_way(tmp_path):

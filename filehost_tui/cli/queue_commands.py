@@ -164,6 +164,8 @@ def cmd_links(ctx: Context, args: argparse.Namespace) -> int:
             u.host,
             printable(u.url),
             printable(u.file_id) if u.file_id else None,
+            u.volume,
+            u.volumes,
         )
         for u in ctx.reads.iter_rows(completed)
         if u.url

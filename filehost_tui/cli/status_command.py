@@ -128,7 +128,7 @@ def _eta(u: UploadRow, shares: Mapping[str, float]) -> float | None:
 def text_line(u: UploadRow, shares: Mapping[str, float], waits: Waits = Waits()) -> str:
     pct = 100 * u.uploaded / u.total if u.total else 0.0
     tail = u.url or (f"{u.error_kind}: {u.error_message}" if u.error_message else "")
-    name = printable(u.item)[:30]
+    name = _name(u)
     waiting = waits.reason(u)
     status = f"waiting: {waiting}" if waiting else u.status
     eta = _eta(u, shares)
@@ -138,6 +138,13 @@ def text_line(u: UploadRow, shares: Mapping[str, float], waits: Waits = Waits())
         f"{human_size(u.total):>10}  retries {u.retries}  "
         f"{printable(tail)}"
     ).rstrip() + "\n"
+
+
+def _name(u: UploadRow) -> str:
+    """The item in 30 columns: a volume says which first (`2/5 Trip`), so a cut keeps it, and a
+    cut ends in `…`."""
+    name = printable(f"{u.volume}/{u.volumes} {u.item}" if u.volumes else u.item)
+    return name if len(name) <= 30 else name[:29] + "…"
 
 
 def _shares(ctx: Context) -> dict[str, float]:

@@ -298,7 +298,7 @@ def test_a_completed_upload_can_be_queued_again_and_keeps_its_link(store, sample
 @pytest.mark.parametrize(
     ("status", "hint"),
     [
-        (Status.PENDING, "it is on its way; see `filehost-tui status`"),
+        (Status.PENDING, "`filehost-tui status` says where it stands"),  # (it may wait: host off)
         (Status.PAUSED, "`filehost-tui resume 1` continues it"),
         (Status.FAILED, "`filehost-tui retry 1` tries it again"),
     ],

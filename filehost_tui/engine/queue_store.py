@@ -281,7 +281,7 @@ class QueueStore:
                 hint = {
                     Status.PAUSED: f"`filehost-tui resume {existing.id}` continues it",
                     Status.FAILED: f"`filehost-tui retry {existing.id}` tries it again",
-                }.get(existing.status, "it is on its way; see `filehost-tui status`")
+                }.get(existing.status, "`filehost-tui status` says where it stands")
                 raise UserError(
                     f"{existing.item.path} is already queued for {existing.host_name} as upload "
                     f"{existing.id} ({existing.status}); {hint}"

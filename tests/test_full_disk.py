@@ -68,8 +68,10 @@ def test_a_link_that_meets_a_full_disk_waits_in_memory_and_is_recorded_once_spac
             wait_until(lambda: len(engine.unsaved) == 1, 30, "the outcome kept in memory")
             assert row(upload_id).status == Status.UPLOADING
             assert not events.of(UploadCompleted)
+            # the outcome is kept before its event is emitted (another thread): wait for it
+            wait_until(lambda: events.of(DatabaseTrouble), 10, "the trouble event")
             trouble = events.of(DatabaseTrouble)
-            assert trouble and "full" in trouble[-1].message and trouble[-1].unsaved == 1
+            assert "full" in trouble[-1].message and trouble[-1].unsaved == 1
             (link,) = journal_links(engine.unsaved.journal)
             assert link.startswith(fake.base_url)
             # the lease expires meanwhile; taking the row back would send the file again

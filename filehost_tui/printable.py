@@ -16,3 +16,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", diagnostic_text(text))
+
+
+def cut(text: str, width: int) -> str:
+    """`text` in at most `width` characters; a cut ends in `…`, so it never passes for the whole."""
+    return text if len(text) <= width else text[: width - 1] + "…"

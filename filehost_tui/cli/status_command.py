@@ -27,7 +27,7 @@ from filehost_tui.engine.pg_database import is_postgres
 from filehost_tui.engine.queue_reads import ATTENTION, HISTORY, UploadFilter, UploadRow
 from filehost_tui.engine.states import Status
 from filehost_tui.errors import UserError
-from filehost_tui.printable import printable
+from filehost_tui.printable import cut, printable
 from filehost_tui.units import human_duration, human_size, human_speed
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -144,7 +144,7 @@ def _name(u: UploadRow) -> str:
     """The item in 30 columns: a volume says which first (`2/5 Trip`), so a cut keeps it, and a
     cut ends in `…`."""
     name = printable(f"{u.volume}/{u.volumes} {u.item}" if u.volumes else u.item)
-    return name if len(name) <= 30 else name[:29] + "…"
+    return cut(name, 30)
 
 
 def _shares(ctx: Context) -> dict[str, float]:

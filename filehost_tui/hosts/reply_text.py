@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from filehost_tui.printable import printable
+from filehost_tui.printable import cut, printable
 from filehost_tui.redact import scrub
 
 _HTML = re.compile(r"(?i)<(?:!doctype\s+html|html|head|body|title|h[1-6]|p|div|pre|center|br)\b")
@@ -52,4 +52,4 @@ def readable(text: str) -> str:
 def excerpt(text: str, limit: int = 120) -> str:
     """One line of at most `limit` characters: enough to recognise a reply, short enough to log."""
     flat = printable(" ".join(scrub(readable(text)).split()))
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return cut(flat, limit)

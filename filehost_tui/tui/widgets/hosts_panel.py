@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
 from filehost_tui.engine.eta import eta_seconds
+from filehost_tui.printable import cut
 from filehost_tui.tui import format as fmt
 from filehost_tui.tui.queue_view import HostSummary
 
@@ -49,7 +50,7 @@ def marker_text(s: HostSummary, now: float) -> str:
 
 def line_texts(s: HostSummary, bytes_per_s: float, now: float) -> dict[str, str]:
     """The text of every field of LAYOUT but the bar."""
-    name = s.host if len(s.host) <= NAME_WIDTH else s.host[: NAME_WIDTH - 1] + "…"
+    name = cut(s.host, NAME_WIDTH)
     return {
         "name": name,
         "speed": fmt.speed(bytes_per_s),
